@@ -1,0 +1,74 @@
+"""The Typer application behind ``artifex`` and its entry point :func:`main`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+from typing import Annotated, Any
+
+import typer
+
+from artifex_core.cli.errors import EXIT_FAILURE, cli_errors, err_console
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="artifex",
+    help="artifex-vae: train, sample and extend Variational Autoencoders on JAX + Flax NNX.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from artifex_core import __version__
+
+        typer.echo(f"artifex-vae {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """artifex-vae: train, sample and extend Variational Autoencoders on JAX + Flax NNX."""
+    warnings.showwarning = _show_warning
+
+
+_COMMAND_MODULES = (
+    "artifex_core.cli.registry_cmds",
+    "artifex_core.cli.build_cmds",
+    "artifex_core.cli.train_cmds",
+)
+for _name in _COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as _exc:  # a command group not built yet must not break the rest
+        if _exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    """Run the CLI; any unexpected error becomes one line on stderr and exit code 1."""
+    warnings.showwarning = _show_warning
+    try:
+        with cli_errors():
+            app()
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except BaseException:  # pragma: no cover - cli_errors maps every Exception
+        sys.exit(EXIT_FAILURE)

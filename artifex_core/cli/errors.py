@@ -1,0 +1,74 @@
+"""Clean CLI errors: one line on stderr and an exit code (0 ok, 1 failure, 2 usage), never a traceback.
+
+Example:
+    >>> import typer
+    >>> try:
+    ...     with cli_errors():
+    ...         raise UsageError("unknown flag")
+    ... except typer.Exit as exit_:
+    ...     exit_.exit_code
+    2
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from artifex_core.config import ConfigError, format_validation_error
+from artifex_core.plugins import PluginLoadError
+from artifex_core.registry import AmbiguousNameError, UnknownNameError
+
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliFailure", "UsageError", "cli_errors", "err_console", "fail", "out_console"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit code 2."""
+
+
+class CliFailure(Exception):
+    """The command ran and failed: exit code 1."""
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the ``typer.Exit`` to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """Map known exceptions to one-line messages and exit codes."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ValidationError as exc:
+        for line in format_validation_error(exc):
+            err_console.print(f"[bold red]error:[/] {_escape(line)}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (UnknownNameError, AmbiguousNameError, ConfigError, UsageError) as exc:
+        raise fail(_escape(str(exc)), EXIT_USAGE) from None
+    except PluginLoadError as exc:
+        raise fail(_escape(str(exc)), EXIT_FAILURE) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    except Exception as exc:  # never a traceback, unless asked for
+        if os.environ.get("ARTIFEX_DEBUG"):
+            err_console.print(traceback.format_exc(), markup=False)
+        raise fail(_escape(f"{type(exc).__name__}: {exc}") + " (set ARTIFEX_DEBUG=1 for the traceback)") from None

@@ -1,0 +1,389 @@
+"""Name registries for encoders, decoders, losses, models and datasets.
+
+Everything artifex knows is found by name. A :class:`Registry` maps names (and aliases) to objects or to
+lazy ``"module:attr"`` strings that are imported on first :meth:`Registry.get`, so listing names never
+imports JAX. Every entry also answers to its qualified id ``plugin:name``; a name that two plugins
+register is reported when looked up, never silently overwritten.
+
+Example:
+    >>> from artifex_core.registry import Registry
+    >>> reg = Registry("encoder")
+    >>> _ = reg.register("identity", "builtins:id", summary="Returns its input's id")
+    >>> reg.get("identity") is id
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+__all__ = [
+    "AmbiguousNameError",
+    "Entry",
+    "Registries",
+    "Registry",
+    "UnknownNameError",
+    "decoders",
+    "datasets",
+    "encoders",
+    "losses",
+    "models",
+    "registries",
+]
+
+T = TypeVar("T")
+
+LOCAL_PLUGIN = "local"
+"""Owner recorded for entries registered directly from user code rather than by a plugin."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Who registers an entry: the entry-point name, its distribution and version."""
+
+    name: str = LOCAL_PLUGIN
+    dist: str | None = None
+    version: str | None = None
+
+
+_current_plugin: ContextVar[PluginInfo] = ContextVar("artifex_current_plugin", default=PluginInfo())
+
+
+@contextmanager
+def registering_as(info: PluginInfo) -> Iterator[None]:
+    """Attribute every registration made inside the block to plugin ``info``."""
+    token = _current_plugin.set(info)
+    try:
+        yield
+    finally:
+        _current_plugin.reset(token)
+
+
+class UnknownNameError(LookupError):
+    """A name that no registry entry answers to; the message lists close matches."""
+
+    def __init__(self, kind: str, name: str, candidates: list[str]) -> None:
+        self.kind, self.name = kind, name
+        pool = candidates if ":" in name else [c for c in candidates if ":" not in c]
+        self.matches = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(repr(m) for m in self.matches)}?" if self.matches else ""
+        available = ", ".join(sorted(c for c in candidates if ":" not in c)) or "none"
+        super().__init__(f"unknown {kind} {name!r}{hint} (available: {available})")
+
+    def __str__(self) -> str:  # LookupError would repr() the message
+        return str(self.args[0])
+
+
+class AmbiguousNameError(LookupError):
+    """A name registered by several plugins; the message lists their qualified ids."""
+
+    def __init__(self, kind: str, name: str, qualified: list[str]) -> None:
+        self.kind, self.name, self.candidates = kind, name, qualified
+        super().__init__(
+            f"{kind} {name!r} is registered by several plugins: {', '.join(qualified)}; "
+            "use one of these qualified ids"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _import_target(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"lazy target {spec!r} must look like 'package.module:attribute'")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass
+class Entry:
+    """One registered object.
+
+    Attributes:
+        name: The primary name.
+        target: The object, or a lazy ``"module:attr"`` string.
+        summary: One line shown by ``artifex list``.
+        aliases: Other names it answers to.
+        plugin: Who registered it.
+        params: For models, the pydantic model (or lazy string) validating the variant's own arguments.
+        meta: Free-form extra facts (e.g. ``{"wrapper": True}``).
+    """
+
+    name: str
+    target: Any
+    summary: str = ""
+    aliases: tuple[str, ...] = ()
+    plugin: PluginInfo = field(default_factory=PluginInfo)
+    params: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def qualified_id(self) -> str:
+        """``plugin:name``, unique across plugins."""
+        return f"{self.plugin.name}:{self.name}"
+
+    @property
+    def target_path(self) -> str:
+        """Where the object lives, without importing it."""
+        if isinstance(self.target, str):
+            return self.target
+        return f"{getattr(self.target, '__module__', '?')}:{getattr(self.target, '__qualname__', '?')}"
+
+    def load(self) -> Any:
+        """Return the object, importing a lazy target on first use."""
+        if isinstance(self.target, str):
+            self.target = _import_target(self.target)
+        return self.target
+
+    def load_params(self) -> Any:
+        """Return the parameters model, importing a lazy one on first use (None when there is none)."""
+        if isinstance(self.params, str):
+            self.params = _import_target(self.params)
+        return self.params
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready description that imports nothing."""
+        return {
+            "name": self.name,
+            "qualified_id": self.qualified_id,
+            "aliases": list(self.aliases),
+            "summary": self.summary,
+            "plugin": self.plugin.name,
+            "dist": self.plugin.dist,
+            "version": self.plugin.version,
+            "target": self.target_path,
+        }
+
+
+def _ensure_plugins() -> None:
+    from artifex_core.plugins import load_plugins
+
+    load_plugins()
+
+
+class Registry:
+    """A name -> object map with aliases, lazy targets, plugin ownership and glob listing.
+
+    Args:
+        kind: What it holds, singular ("encoder"), used in error messages.
+        autoload: Load the installed plugins on first use (the global registries do).
+
+    Example:
+        >>> reg = Registry("loss")
+        >>> @reg.register("zero", summary="Always zero")
+        ... def zero(pred, target):
+        ...     return 0.0
+        >>> reg.names("z*")
+        ['zero']
+    """
+
+    def __init__(self, kind: str, *, autoload: bool = False) -> None:
+        self.kind = kind
+        self._autoload = autoload
+        self._by_name: dict[str, list[Entry]] = {}
+        self._lock = threading.RLock()
+
+    # -- registration ---------------------------------------------------------------------------
+    def register(
+        self,
+        name: str,
+        target: Any = None,
+        *,
+        summary: str = "",
+        aliases: tuple[str, ...] | list[str] = (),
+        params: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Any:
+        """Register ``target`` under ``name``; without a target, return a decorator.
+
+        Args:
+            name: The primary name (no ``:``).
+            target: The object or a lazy ``"module:attr"`` string.
+            summary: One line for listings.
+            aliases: Other names.
+            params: For models, a pydantic model (or lazy string) of the variant's own arguments.
+            meta: Extra facts about the entry.
+
+        Returns:
+            The target (so it works as a decorator).
+
+        Raises:
+            ValueError: If the same plugin already registered this name or alias.
+        """
+        if target is None:
+
+            def decorator(obj: T) -> T:
+                self.register(name, obj, summary=summary, aliases=aliases, params=params, meta=meta)
+                return obj
+
+            return decorator
+        if summary == "" and not isinstance(target, str):
+            doc = (getattr(target, "__doc__", None) or "").strip()
+            summary = doc.splitlines()[0] if doc else ""
+        entry = Entry(name, target, summary, tuple(aliases), _current_plugin.get(), params, dict(meta or {}))
+        with self._lock:
+            for key in (name, *entry.aliases):
+                if ":" in key or not key:
+                    raise ValueError(f"{self.kind} name {key!r} must be non-empty and contain no ':'")
+                for other in self._by_name.get(key, []):
+                    if other.plugin.name == entry.plugin.name:
+                        raise ValueError(
+                            f"{self.kind} {key!r} is already registered by plugin {entry.plugin.name!r}"
+                        )
+            for key in (name, *entry.aliases):
+                self._by_name.setdefault(key, []).append(entry)
+        return target
+
+    def unregister_plugin(self, plugin_name: str) -> None:
+        """Remove every entry that plugin ``plugin_name`` registered."""
+        with self._lock:
+            for key in list(self._by_name):
+                kept = [e for e in self._by_name[key] if e.plugin.name != plugin_name]
+                if kept:
+                    self._by_name[key] = kept
+                else:
+                    del self._by_name[key]
+
+    # -- lookup ---------------------------------------------------------------------------------
+    def _ready(self) -> None:
+        if self._autoload:
+            _ensure_plugins()
+
+    def entry(self, name: str) -> Entry:
+        """Return the :class:`Entry` for a name, alias or qualified id ``plugin:name``.
+
+        Raises:
+            UnknownNameError: If nothing answers to ``name``.
+            AmbiguousNameError: If several plugins registered ``name``.
+        """
+        self._ready()
+        with self._lock:
+            if ":" in name:
+                plugin, _, short = name.partition(":")
+                for e in self._by_name.get(short, []):
+                    if e.plugin.name == plugin:
+                        return e
+                raise UnknownNameError(self.kind, name, self._candidates())
+            found = self._by_name.get(name, [])
+            if not found:
+                raise UnknownNameError(self.kind, name, self._candidates())
+            if len(found) > 1:
+                raise AmbiguousNameError(self.kind, name, sorted(e.qualified_id for e in found))
+            return found[0]
+
+    def get(self, name: str) -> Any:
+        """Return the object registered under ``name`` (importing a lazy target)."""
+        return self.entry(name).load()
+
+    def _candidates(self) -> list[str]:
+        names = list(self._by_name)
+        return names + [e.qualified_id for e in self._unique_entries()]
+
+    def _unique_entries(self) -> list[Entry]:
+        seen: dict[int, Entry] = {}
+        for group in self._by_name.values():
+            for e in group:
+                seen.setdefault(id(e), e)
+        return list(seen.values())
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self.entry(name)
+        except AmbiguousNameError:
+            return True
+        except LookupError:
+            return False
+        return True
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Sorted primary names matching a glob ``pattern`` (aliases are not listed)."""
+        return sorted({e.name for e in self.entries(pattern)})
+
+    def entries(self, pattern: str = "*") -> list[Entry]:
+        """Entries whose name, an alias or qualified id matches ``pattern``, sorted by name and plugin."""
+        self._ready()
+        with self._lock:
+            found = [
+                e
+                for e in self._unique_entries()
+                if any(fnmatch.fnmatchcase(k, pattern) for k in (e.name, *e.aliases, e.qualified_id))
+            ]
+        return sorted(found, key=lambda e: (e.name, e.plugin.name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.entries())
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {len(self._by_name)} names)"
+
+
+@dataclass(frozen=True)
+class Registries:
+    """The registries handed to a plugin's ``artifex_register(registry)`` hook."""
+
+    encoders: Registry
+    decoders: Registry
+    losses: Registry
+    models: Registry
+    datasets: Registry
+
+    def by_kind(self) -> dict[str, Registry]:
+        """The registries keyed by their plural kind ("encoders", ...)."""
+        return {
+            "encoders": self.encoders,
+            "decoders": self.decoders,
+            "losses": self.losses,
+            "models": self.models,
+            "datasets": self.datasets,
+        }
+
+    def unregister_plugin(self, plugin_name: str) -> None:
+        """Remove a plugin's entries from every registry."""
+        for reg in self.by_kind().values():
+            reg.unregister_plugin(plugin_name)
+
+
+encoders = Registry("encoder", autoload=True)
+decoders = Registry("decoder", autoload=True)
+losses = Registry("loss", autoload=True)
+models = Registry("model", autoload=True)
+datasets = Registry("dataset", autoload=True)
+registries = Registries(encoders, decoders, losses, models, datasets)
+
+KIND_ALIASES: dict[str, str] = {
+    "encoder": "encoders",
+    "decoder": "decoders",
+    "loss": "losses",
+    "model": "models",
+    "dataset": "datasets",
+}
+
+
+def resolve_kind(kind: str) -> Registry:
+    """Return the registry for ``kind`` ("models" or "model").
+
+    Raises:
+        UnknownNameError: For an unknown kind, with close matches.
+    """
+    table = registries.by_kind()
+    key = KIND_ALIASES.get(kind, kind)
+    if key not in table:
+        raise UnknownNameError("kind", kind, list(table))
+    return table[key]
+

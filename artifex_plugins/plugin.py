@@ -1,0 +1,69 @@
+"""The built-in plugin: registers artifex's own encoders, decoders, losses, models and datasets.
+
+It goes through the same ``artifex.plugins`` entry point as any third-party package and registers lazy
+``"module:attr"`` strings only, so listing names imports neither JAX nor Flax.
+"""
+
+from __future__ import annotations
+
+from artifex_core.plugins import hookimpl
+from artifex_core.registry import Registries
+
+_VAE = "artifex_plugins.vae"
+_PARAMS = f"{_VAE}.params"
+
+
+@hookimpl
+def artifex_register(registry: Registries) -> None:
+    """Register the built-in components on ``registry``."""
+    enc, dec = registry.encoders, registry.decoders
+    enc.register("mlp", f"{_VAE}.encoders:MLPEncoder", aliases=("dense",), summary="Fully-connected encoder")
+    enc.register("cnn", f"{_VAE}.encoders:CNNEncoder", summary="Stride-2 convolutional encoder")
+    enc.register("resnet", f"{_VAE}.encoders:ResNetEncoder", summary="Residual convolutional encoder")
+    enc.register(
+        "conditional",
+        f"{_VAE}.encoders:ConditionalEncoder",
+        summary="Wrapper adding class conditioning to any encoder",
+        meta={"wrapper": True},
+    )
+    dec.register("mlp", f"{_VAE}.decoders:MLPDecoder", aliases=("dense",), summary="Fully-connected decoder")
+    dec.register("cnn", f"{_VAE}.decoders:CNNDecoder", summary="Convolutional decoder (sub-pixel upsampling)")
+    dec.register("resnet", f"{_VAE}.decoders:ResNetDecoder", summary="Residual convolutional decoder")
+    dec.register(
+        "conditional",
+        f"{_VAE}.decoders:ConditionalDecoder",
+        summary="Wrapper adding class conditioning to any decoder",
+        meta={"wrapper": True},
+    )
+
+    loss = registry.losses
+    loss.register("mse", f"{_VAE}.losses:mse", summary="Gaussian likelihood: sum of squared errors")
+    loss.register("bce", f"{_VAE}.losses:bce", summary="Bernoulli likelihood: binary cross-entropy from logits")
+    loss.register("l1", f"{_VAE}.losses:l1", summary="Laplace likelihood: sum of absolute errors")
+
+    m = registry.models
+    m.register("vae", f"{_VAE}.base:VAE", summary="Variational autoencoder", params=f"{_PARAMS}:VAEParams")
+    m.register(
+        "beta_vae",
+        f"{_VAE}.beta_vae:BetaVAE",
+        summary="beta-VAE with optional beta warmup",
+        params=f"{_PARAMS}:BetaVAEParams",
+    )
+    m.register(
+        "beta_vae_capacity",
+        f"{_VAE}.beta_vae:BetaVAEWithCapacity",
+        summary="beta-VAE with Burgess et al. capacity control",
+        params=f"{_PARAMS}:BetaVAECapacityParams",
+    )
+    m.register(
+        "conditional_vae",
+        f"{_VAE}.conditional:ConditionalVAE",
+        summary="Class-conditional VAE",
+        params=f"{_PARAMS}:ConditionalVAEParams",
+    )
+    m.register(
+        "vqvae",
+        f"{_VAE}.vq_vae:VQVAE",
+        summary="Vector-quantized VAE (straight-through, optional EMA codebook)",
+        params=f"{_PARAMS}:VQVAEParams",
+    )

@@ -1,0 +1,81 @@
+"""Pydantic models of each built-in variant's own arguments (``ModelConfig.parameters``).
+
+Pure pydantic, no JAX: :class:`artifex_core.ModelConfig` validates ``parameters`` against these without
+importing a model. Field names and defaults mirror the constructors in the spec.
+
+Example:
+    >>> BetaVAEParams(beta_default=4.0).beta_warmup_steps
+    0
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+__all__ = [
+    "BetaVAECapacityParams",
+    "BetaVAEParams",
+    "ConditionalVAEParams",
+    "VAEParams",
+    "VQVAEParams",
+]
+
+
+class VAEParams(BaseModel):
+    """Arguments of :class:`artifex_plugins.vae.VAE` beyond encoder, decoder and latent_dim."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    requires_condition: ClassVar[bool] = False
+
+    kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term (beta).")
+    reconstruction_loss_type: str = Field(
+        "mse", description="Registered reconstruction loss (likelihood): mse, bce, l1 or a plugin's."
+    )
+
+
+class BetaVAEParams(BaseModel):
+    """Arguments of :class:`artifex_plugins.vae.BetaVAE`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    requires_condition: ClassVar[bool] = False
+
+    beta_default: float = Field(1.0, ge=0, description="Default beta weighting the KL term.")
+    beta_warmup_steps: NonNegativeInt = Field(0, description="Steps of linear beta warmup (0: none).")
+    reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+
+
+class BetaVAECapacityParams(BetaVAEParams):
+    """Arguments of :class:`artifex_plugins.vae.BetaVAEWithCapacity` (Burgess et al. capacity control)."""
+
+    use_capacity_control: bool = Field(False, description="Replace beta*KL by gamma*|KL - C(t)|.")
+    capacity_max: float = Field(25.0, ge=0, description="Maximum capacity C_max in nats.")
+    capacity_num_iter: PositiveInt = Field(25000, description="Steps for C(t) to reach C_max.")
+    gamma: float = Field(1000.0, ge=0, description="Weight of the capacity loss.")
+
+
+class ConditionalVAEParams(BaseModel):
+    """Arguments of :class:`artifex_plugins.vae.ConditionalVAE`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    requires_condition: ClassVar[bool] = True
+
+    condition_dim: PositiveInt = Field(10, description="Number of classes of the condition.")
+    condition_type: str = Field("concat", description="Conditioning strategy.")
+    kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term.")
+    reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+
+
+class VQVAEParams(BaseModel):
+    """Arguments of :class:`artifex_plugins.vae.VQVAE`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    requires_condition: ClassVar[bool] = False
+
+    num_embeddings: PositiveInt = Field(512, description="Codebook size.")
+    embedding_dim: PositiveInt = Field(64, description="Dimension of each code vector.")
+    commitment_cost: PositiveFloat = Field(0.25, description="Weight of the commitment loss.")
+    use_ema: bool = Field(False, description="Update the codebook by exponential moving averages.")
+    ema_decay: float = Field(0.99, gt=0, lt=1, description="Decay of the EMA codebook updates.")
+    reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
