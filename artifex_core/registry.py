@@ -73,7 +73,7 @@ class UnknownNameError(LookupError):
     def __init__(self, kind: str, name: str, candidates: list[str]) -> None:
         self.kind, self.name = kind, name
         pool = candidates if ":" in name else [c for c in candidates if ":" not in c]
-        self.matches = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+        self.matches = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(m) for m in self.matches)}?" if self.matches else ""
         available = ", ".join(sorted(c for c in candidates if ":" not in c)) or "none"
         super().__init__(f"unknown {kind} {name!r}{hint} (available: {available})")

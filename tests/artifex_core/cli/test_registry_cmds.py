@@ -1,0 +1,102 @@
+"""`artifex list`, `info`, `plugins`, `--version`, `--help`: output, JSON, exit codes, no JAX."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from artifex_core.cli import app
+
+runner = CliRunner()
+ARTIFEX = str(Path(sys.executable).with_name("artifex"))
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFEX_")}
+    env.update(extra)
+    return env
+
+
+def test_list_json_has_every_builtin_name() -> None:
+    result = runner.invoke(app, ["list", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    names = {kind: {e["name"] for e in entries} for kind, entries in data.items()}
+    assert {"mlp", "cnn", "resnet"} <= names["encoders"] and {"mlp", "cnn", "resnet"} <= names["decoders"]
+    assert {"mse", "bce", "l1"} <= names["losses"]
+    assert {"vae", "beta_vae", "beta_vae_capacity", "conditional_vae", "vqvae"} <= names["models"]
+    mlp = next(e for e in data["encoders"] if e["name"] == "mlp")
+    assert mlp["aliases"] == ["dense"] and mlp["plugin"] == "builtin" and mlp["qualified_id"] == "builtin:mlp"
+
+
+def test_list_kind_and_pattern() -> None:
+    result = runner.invoke(app, ["list", "models", "beta*", "--json"])
+    assert [e["name"] for e in json.loads(result.stdout)["models"]] == ["beta_vae", "beta_vae_capacity"]
+    result = runner.invoke(app, ["list", "v*", "--json"])  # a glob alone filters every kind
+    assert [e["name"] for e in json.loads(result.stdout)["models"]] == ["vae", "vqvae"]
+    result = runner.invoke(app, ["list", "loss"])
+    assert result.exit_code == 0 and "bce" in result.stdout and "vae" not in result.stdout
+
+
+def test_list_unknown_kind_exits_2_with_suggestion() -> None:
+    result = runner.invoke(app, ["list", "modles"])
+    assert result.exit_code == 2
+    assert "unknown kind 'modles'; did you mean 'models'?" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_info_model_shows_parameters_with_defaults() -> None:
+    result = runner.invoke(app, ["info", "beta_vae_capacity", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    params = {p["name"]: p["default"] for p in data["parameters"]}
+    assert params["capacity_max"] == 25.0 and params["gamma"] == 1000.0 and params["beta_warmup_steps"] == 0
+    assert data["plugin"] == "builtin" and data["kind"] == "models"
+
+
+def test_info_name_in_two_kinds_and_unknown() -> None:
+    result = runner.invoke(app, ["info", "mlp", "--json"])
+    kinds = {d["kind"] for d in json.loads(result.stdout)}
+    assert kinds == {"encoders", "decoders"}
+    result = runner.invoke(app, ["info", "betavae"])
+    assert result.exit_code == 2 and "did you mean 'beta_vae'" in result.stderr
+
+
+def test_plugins_json_builtin_ok() -> None:
+    result = runner.invoke(app, ["plugins", "--json"])
+    data = {p["name"]: p for p in json.loads(result.stdout)}
+    assert data["builtin"]["status"] == "ok" and data["builtin"]["dist"] == "artifex-vae"
+    assert "models:vae" in data["builtin"]["registered"]
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("artifex-vae ")
+
+
+@pytest.mark.parametrize("args", [["list"], ["info", "vae"], ["plugins"], ["--help"], ["list", "--json"]])
+def test_light_commands_import_no_jax(args: list[str]) -> None:
+    code = (
+        "import sys; from artifex_core.cli import app;"
+        f"\ntry:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('JAX' if any(m in sys.modules for m in ('jax', 'flax')) else 'NOJAX', file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(), timeout=60)
+    assert result.stderr.strip().endswith("NOJAX"), result.stderr
+
+
+def test_real_subprocess_json_stdout_is_clean_json() -> None:
+    result = subprocess.run([ARTIFEX, "list", "--json"], capture_output=True, text=True, env=_clean_env(), timeout=60)
+    assert result.returncode == 0
+    json.loads(result.stdout)  # warnings (if any plugin fails) go to stderr only
+
+
+def test_real_subprocess_unknown_command_is_usage_error() -> None:
+    result = subprocess.run([ARTIFEX, "lisst"], capture_output=True, text=True, env=_clean_env(), timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr

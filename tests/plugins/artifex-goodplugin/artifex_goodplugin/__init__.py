@@ -1,0 +1,18 @@
+"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily."""
+
+from __future__ import annotations
+
+from artifex_core import hookimpl
+
+
+@hookimpl
+def artifex_register(registry):
+    registry.encoders.register(
+        "tiny", "artifex_goodplugin.modules:TinyEncoder", aliases=("tiny_linear",), summary="One linear layer"
+    )
+    registry.models.register(
+        "tiny_vae",
+        "artifex_goodplugin.modules:TinyVAE",
+        summary="A VAE subclass from a plugin",
+        params="artifex_goodplugin.params:TinyVAEParams",
+    )
