@@ -1,0 +1,100 @@
+"""The two installable plugin packages under tests/plugins/ (pip-installed by .ci/run).
+
+A good plugin is listed, built by name and resolvable by qualified id; a broken one is reported while
+everything else works; the strict and disable switches behave as documented.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+import pytest
+
+ARTIFEX = str(Path(sys.executable).with_name("artifex"))
+
+
+def _installed(dist: str) -> bool:
+    try:
+        distribution(dist)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(
+    not (_installed("artifex-goodplugin") and _installed("artifex-brokenplugin")),
+    reason="pip install ./tests/plugins/artifex-goodplugin ./tests/plugins/artifex-brokenplugin (done by .ci/run)",
+)
+
+
+def _artifex(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFEX_")}
+    full.update(env)
+    return subprocess.run([ARTIFEX, *args], capture_output=True, text=True, env=full, timeout=300)
+
+
+def test_good_plugin_listed_with_its_plugin() -> None:
+    result = _artifex("list", "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    tiny = next(e for e in data["encoders"] if e["name"] == "tiny")
+    assert (tiny["plugin"], tiny["dist"], tiny["version"]) == ("good", "artifex-goodplugin", "1.2.3")
+    assert any(e["qualified_id"] == "good:tiny_vae" for e in data["models"])
+
+
+def test_broken_plugin_reported_while_list_still_works() -> None:
+    result = _artifex("list")
+    assert result.returncode == 0 and "vae" in result.stdout
+    assert "plugin 'broken' (artifex-brokenplugin 0.0.1) failed to load" in result.stderr
+    assert result.stderr.count("failed to load") == 1  # warned once
+    plugins = {p["name"]: p for p in json.loads(_artifex("plugins", "--json").stdout)}
+    assert plugins["broken"]["status"] == "failed"
+    assert plugins["broken"]["error"] == "RuntimeError: artifex_brokenplugin is broken on purpose"
+    assert plugins["good"]["status"] == "ok" and plugins["builtin"]["status"] == "ok"
+    assert sorted(plugins["good"]["registered"]) == ["encoders:tiny", "models:tiny_vae"]
+
+
+def test_strict_switch_fails_the_cli() -> None:
+    result = _artifex("list", ARTIFEX_STRICT_PLUGINS="1")
+    assert result.returncode == 1
+    assert "plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_disable_switch_silences_the_broken_plugin() -> None:
+    result = _artifex("list", "--json", ARTIFEX_DISABLE_PLUGINS="broken", ARTIFEX_STRICT_PLUGINS="1")
+    assert result.returncode == 0 and result.stderr == ""
+    plugins = {p["name"]: p["status"] for p in json.loads(_artifex("plugins", "--json", ARTIFEX_DISABLE_PLUGINS="artifex-brokenplugin").stdout)}
+    assert plugins["broken"] == "disabled"
+
+
+def test_plugin_model_built_by_name_through_create_model() -> None:
+    from flax import nnx
+
+    from artifex_core import ModelConfig, create_model
+    from artifex_core.registry import models
+
+    cfg = ModelConfig(model="tiny_vae", encoder="tiny", input_dim=(6,), latent_dim=2, hidden_dims=(4,),
+                      parameters={"free_bits": 0.5})
+    model = create_model(cfg, rngs=nnx.Rngs(0))
+    assert type(model).__name__ == "TinyVAE" and model.free_bits == 0.5
+    assert type(model.encoder).__name__ == "TinyEncoder"
+    assert models.get("good:tiny_vae") is type(model)
+    cfg_q = ModelConfig(model="good:tiny_vae", encoder="good:tiny", input_dim=(6,), latent_dim=2, hidden_dims=(4,))
+    assert type(create_model(cfg_q, rngs=nnx.Rngs(0))).__name__ == "TinyVAE"
+
+
+def test_plugin_model_built_by_cli_and_params_validated() -> None:
+    result = _artifex("build", "tiny_vae", "--set", "encoder=tiny", "--set", "input_dim=[6]", "--set", "latent_dim=2",
+                      "--json", ARTIFEX_DISABLE_PLUGINS="broken")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["model"] == "TinyVAE"
+    assert summary["parameters"]["total"] == 6 * 4 + 4 + summary["parameters"]["per_module"]["decoder"]
+    bad = _artifex("build", "tiny_vae", "--set", "parameters.free_bitz=1", ARTIFEX_DISABLE_PLUGINS="broken")
+    assert bad.returncode == 2 and "did you mean 'free_bits'" in bad.stderr
