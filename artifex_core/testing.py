@@ -1,0 +1,201 @@
+"""Tools for plugin authors: registry isolation, plugin fixtures and conformance checks.
+
+Use the fixtures from a ``conftest.py``::
+
+    pytest_plugins = ["artifex_core.testing"]
+
+    def test_my_model(artifex_plugin):
+        artifex_plugin(MyPlugin(), name="mine")        # registered for this test only
+        check_model("my_model")
+
+Example:
+    >>> with isolated_registries():
+    ...     from artifex_core.registry import losses
+    ...     _ = losses.register("temporary", lambda pred, x: 0.0)
+    >>> from artifex_core.registry import losses
+    >>> "temporary" in losses
+    False
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from artifex_core import plugins
+from artifex_core.config import ModelConfig
+from artifex_core.plugins import PluginStatus
+from artifex_core.registry import registries
+
+__all__ = [
+    "ConformanceError",
+    "artifex_plugin",
+    "artifex_registries",
+    "check_decoder",
+    "check_encoder",
+    "check_model",
+    "isolated_registries",
+    "tiny_config",
+]
+
+
+class ConformanceError(AssertionError):
+    """A registered component does not meet artifex's contract; the message says which part."""
+
+
+@contextmanager
+def isolated_registries() -> Iterator[None]:
+    """Run a block against a copy of every registry and the plugin table; restore them afterwards."""
+    plugins.load_plugins()
+    saved = {kind: copy.copy(reg._by_name) for kind, reg in registries.by_kind().items()}
+    saved = {kind: {k: list(v) for k, v in table.items()} for kind, table in saved.items()}
+    statuses = dict(plugins._statuses)
+    try:
+        yield
+    finally:
+        for kind, reg in registries.by_kind().items():
+            reg._by_name = saved[kind]
+        for name in set(plugins._statuses) - set(statuses):
+            pm = plugins.plugin_manager()
+            obj = pm.get_plugin(name)
+            if obj is not None:
+                pm.unregister(obj)
+        plugins._statuses.clear()
+        plugins._statuses.update(statuses)
+
+
+@pytest.fixture
+def artifex_registries() -> Iterator[None]:
+    """Pytest fixture: the test runs against isolated registries."""
+    with isolated_registries():
+        yield
+
+
+@pytest.fixture
+def artifex_plugin() -> Iterator[Callable[..., PluginStatus]]:
+    """Pytest fixture: a function registering a plugin object for this test only (registries isolated)."""
+    with isolated_registries():
+        yield plugins.register_plugin
+
+
+def tiny_config(name: str, **overrides: Any) -> ModelConfig:
+    """A tiny config of registered model ``name``: flat 12-dim data, latent 4, one hidden layer of 8."""
+    base: dict[str, Any] = {"model": name, "input_dim": (12,), "latent_dim": 4, "hidden_dims": (8,)}
+    base.update(overrides)
+    if base.get("conditional") or _requires_condition(name):
+        base.setdefault("num_classes", 3)
+        base.setdefault("embed_dim", 4)
+    return ModelConfig(**base)
+
+
+def _requires_condition(name: str) -> bool:
+    from artifex_core.registry import models
+
+    params = models.entry(name).load_params()
+    return bool(getattr(params, "requires_condition", False))
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConformanceError(message)
+
+
+def _finite(tree: Any) -> bool:
+    import jax
+    import jax.numpy as jnp
+
+    return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(tree))
+
+
+def check_model(name: str, *, config: ModelConfig | None = None, batch_size: int = 3, seed: int = 0) -> dict[str, Any]:
+    """Check that registered model ``name`` meets the contract of a ``GenerativeModel``.
+
+    Builds a tiny config, checks the protocol, jits a forward pass and ``loss_fn(batch=..., step=...)``,
+    checks finite values and the promised keys, takes a gradient, samples, and round-trips the config
+    through JSON.
+
+    Returns:
+        A small report: the model's class name, its loss keys and its output keys.
+
+    Raises:
+        ConformanceError: Naming the first broken promise.
+    """
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from artifex_core.factory import create_model
+    from artifex_core.protocols import GenerativeModel
+
+    cfg = config or tiny_config(name)
+    _check(ModelConfig.model_validate_json(cfg.model_dump_json()) == cfg, "config does not round-trip through JSON")
+    _check(json.loads(cfg.model_dump_json())["model"] == name, "config JSON lost the model name")
+    model = create_model(cfg, rngs=nnx.Rngs(seed))
+    _check(isinstance(model, GenerativeModel), f"{type(model).__name__} does not satisfy GenerativeModel")
+    x = jax.random.uniform(jax.random.key(seed), (batch_size, *cfg.input_dim))
+    batch: Any = {"x": x, "y": jnp.arange(batch_size) % (cfg.num_classes or 1)} if cfg.conditional else x
+
+    @nnx.jit
+    def forward(model: Any, batch: Any) -> Any:
+        if cfg.conditional:
+            return model(batch["x"], y=batch["y"])
+        return model(batch)
+
+    @nnx.jit
+    def loss_and_grad(model: Any, batch: Any) -> Any:
+        def loss(model: Any) -> Any:
+            terms = model.loss_fn(batch=batch, step=1)
+            return terms["loss"], terms
+
+        return nnx.value_and_grad(loss, has_aux=True)(model)
+
+    outputs = forward(model, batch)
+    _check(isinstance(outputs, dict) and outputs, "__call__ must return a non-empty dict")
+    _check(_finite(outputs), "__call__ returned non-finite values")
+    (value, terms), grads = loss_and_grad(model, batch)
+    for key in ("loss", "total_loss"):
+        _check(key in terms, f"loss_fn output lacks {key!r} (has {sorted(terms)})")
+    _check(bool(jnp.isfinite(value)), f"loss is not finite: {value}")
+    _check(_finite(grads), "gradients are not finite")
+    _check(any(bool(jnp.any(g != 0)) for g in jax.tree_util.tree_leaves(grads)), "all gradients are zero")
+    kwargs = {"y": jnp.zeros((2,), jnp.int32)} if cfg.conditional else {}
+    samples = model.sample(2, **kwargs)
+    expected = (2, *(cfg.output_dim or cfg.input_dim))
+    _check(tuple(samples.shape) == expected, f"sample(2) has shape {tuple(samples.shape)}, expected {expected}")
+    _check(_finite(samples), "samples are not finite")
+    return {"model": type(model).__name__, "loss_keys": sorted(terms), "output_keys": sorted(outputs)}
+
+
+def check_encoder(name: str, *, input_dim: tuple[int, ...] = (16, 16, 1), latent_dim: int = 4) -> None:
+    """Check that encoder ``name`` builds from a config and maps a batch to ``(mean, log_var)`` of (B, latent_dim)."""
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from artifex_core.factory import create_encoder_unified
+
+    cfg = ModelConfig(input_dim=input_dim, latent_dim=latent_dim, hidden_dims=(4, 8))
+    enc = create_encoder_unified(config=cfg, encoder_type=name, rngs=nnx.Rngs(0))
+    out = nnx.jit(lambda m, x: m(x))(enc, jnp.ones((2, *input_dim)))
+    _check(isinstance(out, tuple) and len(out) == 2, "an encoder returns (mean, log_var)")
+    for part in out:
+        _check(tuple(part.shape) == (2, latent_dim), f"encoder output shape {tuple(part.shape)} != (2, {latent_dim})")
+
+
+def check_decoder(name: str, *, output_dim: tuple[int, ...] = (16, 16, 1), latent_dim: int = 4) -> None:
+    """Check that decoder ``name`` builds from a config and maps (B, latent_dim) to (B, *output_dim)."""
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from artifex_core.factory import create_decoder_unified
+
+    cfg = ModelConfig(input_dim=output_dim, latent_dim=latent_dim, hidden_dims=(4, 8))
+    dec = create_decoder_unified(config=cfg, decoder_type=name, rngs=nnx.Rngs(0))
+    out = nnx.jit(lambda m, z: m(z))(dec, jnp.ones((2, latent_dim)))
+    _check(tuple(out.shape) == (2, *output_dim), f"decoder output shape {tuple(out.shape)} != {(2, *output_dim)}")
+    _check(math.prod(out.shape) > 0 and _finite(out), "decoder output is not finite")
