@@ -10,7 +10,7 @@ from artifex_core.plugins import hookimpl
 from artifex_core.registry import Registries
 
 _VAE = "artifex_plugins.vae"
-_PARAMS = f"{_VAE}.params"
+_PARAMS = "artifex_plugins.params"
 
 
 @hookimpl
