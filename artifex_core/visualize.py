@@ -1,0 +1,205 @@
+"""Image grids and simple bar charts written as PNG with Pillow (no matplotlib, no JAX).
+
+Example:
+    >>> import numpy as np, tempfile
+    >>> from pathlib import Path
+    >>> images = np.zeros((6, 4, 4, 1))  # six black 4x4 images
+    >>> path = save_image_grid(images, Path(tempfile.mkdtemp()) / "grid.png", nrow=3, padding=1)
+    >>> from PIL import Image
+    >>> Image.open(path).size  # width 3 * (4 + 1) + 1, height 2 * (4 + 1) + 1
+    (16, 11)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+__all__ = ["make_image_grid", "save_bar_chart", "save_codebook_usage", "save_image_grid", "to_uint8_images"]
+
+
+def to_uint8_images(images: Any, *, image_shape: Sequence[int] | None = None) -> np.ndarray:
+    """Normalise images to ``uint8`` ``(N, H, W, C)`` with ``C`` 1 or 3.
+
+    Accepts ``(N, H, W)``, ``(N, H, W, C)`` or flat ``(N, D)`` (reshaped to ``image_shape``, or to a square
+    grey image when ``D`` is a perfect square). Floats are taken in [0, 1] and clipped; ``uint8`` is kept.
+
+    Raises:
+        ValueError: On an unsupported shape or channel count.
+
+    Example:
+        >>> to_uint8_images(np.full((2, 4), 0.5)).shape  # 4 = 2 x 2
+        (2, 2, 2, 1)
+    """
+    x = np.asarray(images)
+    if x.ndim == 2:
+        if image_shape is None:
+            side = math.isqrt(x.shape[1])
+            if side * side != x.shape[1]:
+                raise ValueError(f"flat images of size {x.shape[1]} need image_shape=(H, W[, C])")
+            image_shape = (side, side)
+        x = x.reshape(x.shape[0], *image_shape)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be (N, H, W), (N, H, W, 1|3) or (N, D), got shape {np.shape(images)}")
+    if x.shape[0] == 0:
+        raise ValueError("no images")
+    if x.dtype == np.uint8:
+        return x
+    if x.dtype == np.bool_:
+        return x.astype(np.uint8) * np.uint8(255)
+    x = np.nan_to_num(x.astype(np.float64), nan=0.0)
+    return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def make_image_grid(
+    images: Any,
+    *,
+    nrow: int = 8,
+    padding: int = 2,
+    pad_value: float = 1.0,
+    image_shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Tile images into one ``uint8`` array ``(H', W', C)``, ``nrow`` images per row (as torchvision).
+
+    The grid is ``ceil(N / nrow)`` rows by ``min(nrow, N)`` columns, with ``padding`` pixels of
+    ``pad_value`` (in [0, 1]) between images and around the edge; empty cells are ``pad_value`` too.
+
+    Example:
+        >>> make_image_grid(np.zeros((5, 2, 3)), nrow=2, padding=1).shape  # 3 rows, 2 columns
+        (10, 9, 1)
+    """
+    if nrow < 1 or padding < 0:
+        raise ValueError(f"nrow must be positive and padding non-negative, got nrow={nrow}, padding={padding}")
+    x = to_uint8_images(images, image_shape=image_shape)
+    n, h, w, c = x.shape
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    fill = np.uint8(round(min(max(pad_value, 0.0), 1.0) * 255))
+    grid = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, c), fill, np.uint8)
+    for i in range(n):
+        r, q = divmod(i, cols)
+        top, left = padding + r * (h + padding), padding + q * (w + padding)
+        grid[top : top + h, left : left + w] = x[i]
+    return grid
+
+
+def _save_png(array: np.ndarray, path: str | Path, scale: int) -> Path:
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, format="PNG")
+    return path
+
+
+def save_image_grid(
+    images: Any,
+    path: str | Path,
+    *,
+    nrow: int = 8,
+    padding: int = 2,
+    scale: int = 1,
+    pad_value: float = 1.0,
+    image_shape: Sequence[int] | None = None,
+) -> Path:
+    """Write images ``(N, H, W[, C])`` in [0, 1] (C = 1 grey, 3 RGB) as one PNG grid; returns the path.
+
+    Args:
+        images: The images (NumPy or JAX arrays); see :func:`to_uint8_images` for accepted layouts.
+        path: Where to write the PNG (parent folders are created).
+        nrow: Images per row.
+        padding: Pixels between images and around the edge (before scaling).
+        scale: Integer nearest-neighbour upscaling of the whole grid (e.g. 2 for small images).
+        pad_value: Grey level of the padding in [0, 1] (1 = white).
+        image_shape: Shape for flat ``(N, D)`` inputs.
+
+    Example:
+        >>> import tempfile
+        >>> p = save_image_grid(np.ones((2, 3, 3, 3)), Path(tempfile.mkdtemp()) / "g.png", nrow=2, scale=2)
+        >>> Image.open(p).size, Image.open(p).mode
+        ((24, 14), 'RGB')
+    """
+    grid = make_image_grid(images, nrow=nrow, padding=padding, pad_value=pad_value, image_shape=image_shape)
+    return _save_png(grid, path, int(scale))
+
+
+def save_bar_chart(
+    values: Any,
+    path: str | Path,
+    *,
+    height: int = 120,
+    bar_width: int = 2,
+    gap: int = 1,
+    margin: int = 4,
+    color: tuple[int, int, int] = (31, 119, 180),
+    background: tuple[int, int, int] = (255, 255, 255),
+    sort: bool = False,
+) -> Path:
+    """Draw non-negative ``values`` as a bar chart PNG: one bar per value, the largest ``height`` pixels tall.
+
+    The image is ``margin + n * (bar_width + gap) - gap + margin`` wide and ``height + 2 * margin`` tall,
+    with a grey baseline under the bars. ``sort`` orders bars from largest to smallest.
+
+    Raises:
+        ValueError: On empty, negative or non-finite values.
+
+    Example:
+        >>> import tempfile
+        >>> p = save_bar_chart([1, 0, 2], Path(tempfile.mkdtemp()) / "bars.png", height=10, margin=0)
+        >>> Image.open(p).size
+        (8, 10)
+    """
+    v = np.asarray(values, np.float64).ravel()
+    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError("values must be a non-empty sequence of finite, non-negative numbers")
+    if height < 1 or bar_width < 1 or gap < 0 or margin < 0:
+        raise ValueError("height and bar_width must be positive, gap and margin non-negative")
+    if sort:
+        v = np.sort(v)[::-1]
+    width = 2 * margin + v.size * (bar_width + gap) - gap
+    img = Image.new("RGB", (width, height + 2 * margin), background)
+    draw = ImageDraw.Draw(img)
+    top = v.max()
+    base = margin + height  # first row below the plotting area
+    for i, value in enumerate(v):
+        bar = int(round(height * value / top)) if top > 0 else 0
+        if bar > 0:
+            left = margin + i * (bar_width + gap)
+            draw.rectangle((left, base - bar, left + bar_width - 1, base - 1), fill=color)
+    if margin > 0:
+        draw.line((0, base, width - 1, base), fill=(128, 128, 128))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, format="PNG")
+    return path
+
+
+def save_codebook_usage(
+    counts: Any,
+    path: str | Path,
+    *,
+    height: int = 120,
+    bar_width: int = 2,
+    sort: bool = True,
+) -> Path:
+    """Bar chart of how often each VQ code is used (``counts`` ``(K,)``, e.g. from ``code_counts``).
+
+    Bars are sorted from most to least used by default, so dead codes show as the empty tail.
+
+    Example:
+        >>> import tempfile
+        >>> p = save_codebook_usage([5, 0, 3, 1], Path(tempfile.mkdtemp()) / "usage.png")
+        >>> p.suffix
+        '.png'
+    """
+    return save_bar_chart(counts, path, height=height, bar_width=bar_width, sort=sort)
