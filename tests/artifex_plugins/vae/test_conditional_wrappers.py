@@ -1,0 +1,268 @@
+"""Conditional wrappers: the spec examples, int vs one-hot labels, how the label enters (concat for lazy
+bases, projection for fixed ones), label changes change outputs, MLP/CNN/ResNet bases, jit and grad."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from artifex_plugins.vae.decoders import CNNDecoder, ConditionalDecoder, MLPDecoder, ResNetDecoder
+from artifex_plugins.vae.encoders import CNNEncoder, ConditionalEncoder, MLPEncoder, ResNetEncoder
+
+IMG = (8, 8, 1)
+K, E = 10, 4
+
+
+def _x(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
+    return jax.random.uniform(jax.random.key(seed), shape)
+
+
+def _abstract(build, *shapes: tuple[int, ...], labels: jax.Array) -> tuple[object, nnx.Module]:
+    """Build and call a wrapper under ``jax.eval_shape`` (traced, never compiled)."""
+    box: dict = {}
+
+    def run():
+        box["module"] = build()
+        return box["module"](*(jnp.zeros(s) for s in shapes), condition=labels)
+
+    return jax.eval_shape(run), box["module"]
+
+
+# --- the spec page's examples --------------------------------------------------------------------------
+
+
+def test_spec_conditional_encoder_example() -> None:
+    rngs = nnx.Rngs(0)
+    x = _x((4, 784))
+    base_encoder = MLPEncoder(
+        hidden_dims=[512, 256],
+        latent_dim=32,
+        rngs=rngs,
+    )
+    conditional_encoder = ConditionalEncoder(
+        encoder=base_encoder,
+        num_classes=10,
+        embed_dim=128,
+        rngs=rngs,
+    )
+    # Pass class labels as integers or one-hot
+    labels = jnp.array([0, 1, 2, 3])
+    mean, log_var = conditional_encoder(x, condition=labels, rngs=rngs)
+    assert mean.shape == log_var.shape == (4, 32)
+    assert base_encoder.input_dim == (784 + 128,)  # the label embedding is concatenated
+    mean_1h, _ = conditional_encoder(x, condition=jax.nn.one_hot(labels, 10), rngs=rngs)
+    np.testing.assert_array_equal(mean_1h, mean)
+
+
+def test_spec_conditional_decoder_example() -> None:
+    rngs = nnx.Rngs(0)
+    z = jax.random.normal(jax.random.key(1), (4, 32))
+    base_decoder = MLPDecoder(
+        hidden_dims=[128, 256, 512],
+        output_dim=(784,),
+        latent_dim=32,
+        rngs=rngs,
+    )
+    conditional_decoder = ConditionalDecoder(
+        decoder=base_decoder,
+        num_classes=10,
+        embed_dim=128,
+        rngs=rngs,
+    )
+    labels = jnp.array([0, 1, 2, 3])
+    reconstructed = conditional_decoder(z, condition=labels, rngs=rngs)
+    assert reconstructed.shape == (4, 784)
+    other = conditional_decoder(z, condition=jnp.array([4, 5, 6, 7]), rngs=rngs)
+    assert not np.allclose(other, reconstructed)
+
+
+# --- the matrix of bases -------------------------------------------------------------------------------
+
+ENCODERS = {
+    "mlp-lazy-flat": (lambda r: MLPEncoder([8], 3, rngs=r), (2, 64), "concat", (64 + E,)),
+    "mlp-lazy-image": (lambda r: MLPEncoder([8], 3, rngs=r), (2, *IMG), "concat", (64 + E,)),
+    "mlp-fixed-image": (lambda r: MLPEncoder([8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
+    "mlp-fixed-flat": (lambda r: MLPEncoder([8], 3, input_dim=(64,), rngs=r), (2, 64), "add", (64,)),
+    "cnn-lazy": (lambda r: CNNEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
+    "cnn-fixed": (lambda r: CNNEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
+    "resnet-lazy": (lambda r: ResNetEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
+    "resnet-fixed": (lambda r: ResNetEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENCODERS))
+def test_conditional_encoder_around_every_base(case: str) -> None:
+    build, x_shape, mode, base_input = ENCODERS[case]
+    (mean, log_var), wrapper = _abstract(
+        lambda: ConditionalEncoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
+        x_shape,
+        labels=jnp.array([1, 2]),
+    )
+    assert mean.shape == log_var.shape == (2, 3)
+    assert wrapper.mode == mode
+    assert wrapper.encoder.input_dim == base_input  # fixed bases keep their input shape
+    assert wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
+    assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.hidden_dims == wrapper.encoder.hidden_dims
+
+
+DECODERS = {
+    "mlp": (lambda r: MLPDecoder([8], IMG, 3, rngs=r), (2, 3)),
+    "cnn": (lambda r: CNNDecoder([8, 4], IMG, 3, rngs=r), (2, 3)),
+    "resnet": (lambda r: ResNetDecoder([8, 4], IMG, 3, rngs=r), (2, 3)),
+    "cnn-spatial": (lambda r: CNNDecoder([8, 4], IMG, 3, spatial=True, rngs=r), (2, 2, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECODERS))
+def test_conditional_decoder_around_every_base(case: str) -> None:
+    build, z_shape = DECODERS[case]
+    out, wrapper = _abstract(
+        lambda: ConditionalDecoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
+        z_shape,
+        labels=jnp.array([1, 2]),
+    )
+    assert out.shape == (2, *IMG)
+    assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.output_dim == IMG
+    assert wrapper.decoder.latent_dim == 3  # the base keeps the model's latent_dim
+
+
+# --- numerics on small bases ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cnn_pair() -> tuple[ConditionalEncoder, ConditionalEncoder]:
+    lazy = ConditionalEncoder(CNNEncoder([4, 8], 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    fixed = ConditionalEncoder(CNNEncoder([4, 8], 3, input_dim=IMG, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    return lazy, fixed
+
+
+def test_lazy_base_gets_the_embedding_as_extra_constant_channels(cnn_pair) -> None:
+    lazy, _ = cnn_pair
+    x, y = _x((2, *IMG)), jnp.array([3, 7])
+    got = lazy(x, condition=y)
+    emb = lazy.embedding(y)
+    channels = jnp.broadcast_to(emb[:, None, None, :], (2, 8, 8, E))
+    want = lazy.encoder(jnp.concatenate([x, channels], axis=-1))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_fixed_base_gets_a_projection_of_the_embedding_added(cnn_pair) -> None:
+    _, fixed = cnn_pair
+    x, y = _x((2, *IMG)), jnp.array([3, 7])
+    got = fixed(x, condition=y)
+    want = fixed.encoder(x + fixed.input_projection(fixed.embedding(y)).reshape(x.shape))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_flat_input_concatenates_the_embedding() -> None:
+    enc = ConditionalEncoder(MLPEncoder([8], 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    x, y = _x((2, *IMG)), jnp.array([0, 9])
+    got = enc(x, condition=y)
+    want = enc.encoder(jnp.concatenate([x.reshape(2, -1), enc.embedding(y)], axis=-1))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_encoder_int_and_one_hot_labels_are_identical_and_labels_matter(cnn_pair, which: int) -> None:
+    enc = cnn_pair[which]
+    x, y = _x((2, *IMG)), jnp.array([3, 7])
+    ints = enc(x, condition=y)
+    onehot = enc(x, condition=jax.nn.one_hot(y, K))
+    for a, b in zip(ints, onehot, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = enc(x, condition=jnp.array([4, 1]))
+    assert not np.allclose(other[0], ints[0])
+
+
+@pytest.mark.parametrize("case", ["mlp", "cnn"])
+def test_decoder_int_and_one_hot_identical_and_label_changes_output(case: str) -> None:
+    build, z_shape = DECODERS[case]
+    dec = ConditionalDecoder(build(nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    z, y = jax.random.normal(jax.random.key(2), z_shape), jnp.array([3, 7])
+    ints = dec(z, condition=y)
+    np.testing.assert_array_equal(dec(z, condition=jax.nn.one_hot(y, K)), ints)
+    changed = dec(z, condition=jnp.array([4, 7]))
+    assert not np.allclose(changed[0], ints[0])  # new label, new output for the same z
+    np.testing.assert_allclose(changed[1], ints[1], rtol=1e-6)  # the unchanged example is unchanged
+    # The label shifts z by a projection of its embedding.
+    want = dec.decoder(z + dec.latent_projection(dec.embedding(y)))
+    np.testing.assert_allclose(ints, want, rtol=1e-6)
+
+
+def test_spatial_decoder_gets_the_same_shift_at_every_position() -> None:
+    build, z_shape = DECODERS["cnn-spatial"]
+    dec = ConditionalDecoder(build(nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    z, y = jax.random.normal(jax.random.key(2), z_shape), jnp.array([3, 7])
+    shift = dec.latent_projection(dec.embedding(y))[:, None, None, :]
+    np.testing.assert_allclose(dec(z, condition=y), dec.decoder(z + shift), rtol=1e-6)
+
+
+# --- label handling and errors -------------------------------------------------------------------------
+
+
+def test_condition_none_is_a_value_error() -> None:
+    enc = ConditionalEncoder(MLPEncoder([8], 3, input_dim=(64,), rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    dec = ConditionalDecoder(MLPDecoder([8], (64,), 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    with pytest.raises(ValueError, match="ConditionalEncoder: condition is required"):
+        enc(jnp.zeros((2, 64)))
+    with pytest.raises(ValueError, match="ConditionalDecoder: condition is required"):
+        dec(jnp.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (jnp.array([0, 10]), r"class labels must lie in \[0, 10\)"),
+        (jnp.array([-1, 2]), r"class labels must lie in \[0, 10\)"),
+        (jnp.zeros((2, 9)), "one-hot"),
+        (jnp.array([0.0, 1.0]), "floating labels are read as one-hot"),
+        (jnp.array([0, 1, 2]), "got 3 labels for a batch of 2"),
+    ],
+)
+def test_bad_labels_are_value_errors(labels: jax.Array, match: str) -> None:
+    dec = ConditionalDecoder(MLPDecoder([8], (64,), 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    with pytest.raises(ValueError, match=match):
+        dec(jnp.zeros((2, 3)), condition=labels)
+
+
+def test_a_single_label_is_broadcast_to_the_batch() -> None:
+    dec = ConditionalDecoder(MLPDecoder([8], (64,), 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    z = jax.random.normal(jax.random.key(0), (2, 3))
+    want = dec(z, condition=jnp.array([5, 5]))
+    np.testing.assert_array_equal(dec(z, condition=jnp.array(5)), want)
+    np.testing.assert_array_equal(dec(z, condition=jnp.array([5])), want)
+    np.testing.assert_array_equal(dec(z, condition=jax.nn.one_hot(5, K)), want)
+
+
+def test_invalid_wrapper_arguments() -> None:
+    base = MLPDecoder([8], (64,), 3, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+        ConditionalDecoder(base, 0, E, rngs=nnx.Rngs(1))
+    with pytest.raises(ValueError, match="embed_dim must be a positive integer"):
+        ConditionalEncoder(MLPEncoder([8], 3, rngs=nnx.Rngs(0)), K, 0, rngs=nnx.Rngs(1))
+
+
+# --- jit and grad ----------------------------------------------------------------------------------------
+
+
+def test_wrappers_train_under_jit_with_gradients_to_the_embeddings() -> None:
+    enc = ConditionalEncoder(MLPEncoder([8], 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    dec = ConditionalDecoder(MLPDecoder([8], IMG, 3, rngs=nnx.Rngs(2)), K, E, rngs=nnx.Rngs(3))
+    x, y = _x((2, *IMG)), jnp.array([1, 2])
+    enc(x, condition=y)  # the lazy base is built at the first eager call
+
+    def loss(pair):
+        e, d = pair
+        mean, _ = e(x, condition=y)
+        return jnp.sum((d(mean, condition=y) - x) ** 2)
+
+    value, (g_enc, g_dec) = nnx.jit(nnx.value_and_grad(loss))((enc, dec))
+    np.testing.assert_allclose(value, loss((enc, dec)), rtol=1e-5)
+    for g, table in ((g_enc, "embedding"), (g_dec, "embedding")):
+        rows = np.abs(np.asarray(getattr(g, table).embed.embedding[...])).sum(axis=1)
+        assert rows[1] > 0 and rows[2] > 0 and rows[0] == 0  # only the used classes get gradients
