@@ -1,0 +1,394 @@
+"""The base Variational Autoencoder (Kingma & Welling), as documented on the VAE API reference page.
+
+Conventions shared by the whole family:
+
+* Randomness: every method takes ``rngs=None``; with ``None`` it draws from the model's own stream (an
+  ``nnx.Rngs`` derived at construction from the ``rngs`` given, its "sample" stream when present, else
+  "default"), which advances, so successive calls differ while the same seed gives the same results.
+* Decoders return raw outputs; the reconstruction loss (a likelihood from the losses registry) maps them
+  to data space. Everything a user sees (``reconstructed``, ``decode``, ``sample``, ``generate``,
+  ``reconstruct``, ``interpolate``, ``latent_traversal``) is in data space: probabilities under "bce".
+* Losses are nats per example: the reconstruction is summed over each example's data dimensions, the KL
+  over latent dimensions, both averaged over the batch.
+
+See :class:`VAE` for an example.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from artifex_plugins.vae.losses import CallableLoss, kl_divergence, resolve_loss
+
+__all__ = ["VAE", "apply_precision", "call_module", "draw_key"]
+
+LOG_VAR_MIN, LOG_VAR_MAX = -20.0, 20.0
+_BATCH_KEYS = ("x", "image", "data")
+_LABEL_KEYS = ("y", "label", "labels")
+
+
+def draw_key(rngs: nnx.Rngs) -> jax.Array:
+    """Draw one key from ``rngs``: its "sample" stream, else "default", else "params".
+
+    Raises:
+        ValueError: If ``rngs`` has none of these streams.
+    """
+    for stream in ("sample", "default", "params"):
+        if stream in rngs:
+            return getattr(rngs, stream)()
+    raise ValueError("rngs needs a 'sample' or 'default' stream, e.g. nnx.Rngs(0) or nnx.Rngs(sample=0)")
+
+
+@functools.lru_cache(maxsize=None)
+def _accepts(cls: type, name: str) -> bool:
+    try:
+        params = inspect.signature(cls.__call__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+        return True
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def call_module(module: Any, *args: Any, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
+    """Call ``module``, passing ``rngs`` only when given and accepted by its ``__call__``."""
+    if rngs is not None and _accepts(type(module), "rngs"):
+        kwargs["rngs"] = rngs
+    return module(*args, **kwargs)
+
+
+def apply_precision(module: nnx.Module, precision: Any) -> None:
+    """Set ``precision`` on ``module`` and every sub-module that has a ``precision`` attribute."""
+    for _, node in nnx.iter_graph(module):
+        if isinstance(node, nnx.Module) and hasattr(node, "precision"):
+            node.precision = precision
+
+
+def _shape_of(obj: Any) -> tuple[int, ...] | None:
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return (obj,)
+    if isinstance(obj, (tuple, list)) and obj and all(isinstance(d, int) for d in obj):
+        return tuple(obj)
+    return None
+
+
+class VAE(nnx.Module):
+    """Base class for Variational Autoencoders.
+
+    Args:
+        encoder: Maps inputs to ``(mean, log_var)``, each ``(B, latent_dim)``.
+        decoder: Maps latents to raw outputs ``(B, *output_shape)``.
+        latent_dim: Latent size (> 0).
+        rngs: Random number generators; the model derives its own sampling stream from them.
+        kl_weight: Weight of the KL term (beta).
+        precision: Matmul/conv precision, set on every layer of encoder and decoder with a ``precision``.
+        reconstruction_loss_type: Registered reconstruction loss ("mse", "bce", "l1" or a plugin's).
+
+    Raises:
+        ValueError: If ``latent_dim <= 0`` or the loss name is unknown.
+
+    Example:
+        >>> from flax import nnx
+        >>> from artifex_plugins.vae.encoders import MLPEncoder
+        >>> from artifex_plugins.vae.decoders import MLPDecoder
+        >>> rngs = nnx.Rngs(0)
+        >>> vae = VAE(MLPEncoder([8], 2, input_dim=(6,), rngs=rngs), MLPDecoder([8], (6,), 2, rngs=rngs),
+        ...           latent_dim=2, rngs=rngs)
+        >>> vae.sample(3).shape
+        (3, 6)
+        >>> sorted(vae.loss_fn(x=jnp.ones((2, 6))))
+        ['kl_loss', 'loss', 'recon_loss', 'reconstruction_loss', 'total_loss']
+    """
+
+    def __init__(
+        self,
+        encoder: nnx.Module,
+        decoder: nnx.Module,
+        latent_dim: int,
+        *,
+        rngs: nnx.Rngs,
+        kl_weight: float = 1.0,
+        precision: jax.lax.Precision | None = None,
+        reconstruction_loss_type: str = "mse",
+    ) -> None:
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim <= 0:
+            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+        if rngs is None:
+            raise ValueError("rngs is required, e.g. rngs=nnx.Rngs(0)")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = latent_dim
+        self.kl_weight = float(kl_weight)
+        self.precision = precision
+        self.reconstruction_loss_type = reconstruction_loss_type
+        self.likelihood = resolve_loss(reconstruction_loss_type)
+        self.rngs = nnx.Rngs(sample=draw_key(rngs))
+        if precision is not None:
+            apply_precision(encoder, precision)
+            apply_precision(decoder, precision)
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _next_key(self, rngs: nnx.Rngs | None) -> jax.Array:
+        return draw_key(rngs if rngs is not None else self.rngs)
+
+    def _check_encoding(self, out: Any) -> tuple[jax.Array, jax.Array]:
+        if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(hasattr(a, "shape") for a in out)):
+            kind = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+            raise ValueError(f"the encoder must return a (mean, log_var) pair of arrays, got {kind}")
+        mean, log_var = out
+        if mean.shape != log_var.shape:
+            raise ValueError(f"encoder mean {mean.shape} and log_var {log_var.shape} must have the same shape")
+        if mean.ndim < 2 or mean.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"encoder output shape {mean.shape} must be (batch, ..., latent_dim={self.latent_dim})"
+            )
+        return mean, log_var
+
+    def _encode(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> tuple[jax.Array, jax.Array]:
+        return self._check_encoding(call_module(self.encoder, x, rngs=rngs))
+
+    def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
+        return call_module(self.decoder, z, rngs=rngs)
+
+    def _decode_latent(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
+        """Decode latents to data space (VQ-VAE quantizes them first)."""
+        return self.likelihood.to_data(self._decode_raw(z, y, rngs))
+
+    def _raw_from_outputs(self, outputs: dict[str, Any], y: Any) -> jax.Array:
+        """Raw decoder outputs for precomputed ``outputs`` (decoded again from their latent)."""
+        return self._decode_raw(outputs["z"], y, None)
+
+    @staticmethod
+    def _sample_z(mean: jax.Array, log_var: jax.Array, key: jax.Array) -> jax.Array:
+        log_var = jnp.clip(log_var, LOG_VAR_MIN, LOG_VAR_MAX)
+        eps = jax.random.normal(key, mean.shape, dtype=mean.dtype)
+        return mean + jnp.exp(0.5 * log_var) * eps
+
+    def _forward(
+        self, x: jax.Array, y: Any, rngs: nnx.Rngs | None, key: jax.Array
+    ) -> tuple[dict[str, Any], jax.Array]:
+        mean, log_var = self._encode(x, y, rngs)
+        z = self._sample_z(mean, log_var, key)
+        raw = self._decode_raw(z, y, rngs)
+        reconstructed = self.likelihood.to_data(raw)
+        outputs = {
+            "reconstructed": reconstructed,
+            "reconstruction": reconstructed,
+            "mean": mean,
+            "log_var": log_var,
+            "logvar": log_var,
+            "z": z,
+        }
+        return outputs, raw
+
+    def _example_shapes(self) -> list[tuple[int, ...]]:
+        """Candidate shapes of one data example: the decoder's output_dim, the encoder's input_dim.
+
+        A conditional encoder wrapper's inner input_dim is skipped (it may include the label).
+        """
+        candidates = (
+            getattr(self.decoder, "output_dim", None),
+            getattr(getattr(self.decoder, "decoder", None), "output_dim", None),
+            getattr(self.encoder, "input_dim", None),
+        )
+        shapes: list[tuple[int, ...]] = []
+        for shape in map(_shape_of, candidates):
+            if shape is not None and shape not in shapes:
+                shapes.append(shape)
+        return shapes
+
+    def _as_single_batch(self, x: jax.Array) -> jax.Array:
+        """Give a single example (with or without its batch axis of 1) a batch axis of size 1.
+
+        Raises:
+            ValueError: If ``x`` is a batch of several examples.
+        """
+        x = jnp.asarray(x)
+        shapes = self._example_shapes()
+        if tuple(x.shape) in shapes:
+            return x[None]
+        if not shapes:
+            return x if x.ndim >= 2 and x.shape[0] == 1 else x[None]
+        if x.ndim >= 2 and x[0].size in {math.prod(s) for s in shapes}:
+            if x.shape[0] != 1:
+                raise ValueError(f"expected a single example, got a batch of shape {x.shape}")
+            return x
+        return x[None]
+
+    def _check_dim(self, dim: int) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, (int, jnp.integer)) or not 0 <= int(dim) < self.latent_dim:
+            raise ValueError(f"dim must be an integer in [0, {self.latent_dim}), got {dim!r}")
+
+    @staticmethod
+    def _inputs(batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
+        y = kwargs.get("y")
+        if x is None:
+            if isinstance(batch, dict):
+                x = next((batch[k] for k in _BATCH_KEYS if k in batch), None)
+                if x is None:
+                    raise ValueError(f"batch dict needs one of {_BATCH_KEYS}, got keys {sorted(batch)}")
+                if y is None:
+                    y = next((batch[k] for k in _LABEL_KEYS if k in batch), None)
+            else:
+                x = batch
+        if x is None:
+            raise ValueError("loss_fn needs the data: pass x=... or batch=...")
+        return jnp.asarray(x), y
+
+    # -- public API ---------------------------------------------------------------------------------
+    def encode(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> tuple[jax.Array, jax.Array]:
+        """Encode input to latent distribution parameters ``(mean, log_var)``.
+
+        Raises:
+            ValueError: If the encoder output is not a (mean, log_var) pair of matching shapes.
+        """
+        return self._encode(x, None, rngs)
+
+    def decode(self, z: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
+        """Decode latent vectors to reconstructions in data space."""
+        return self.likelihood.to_data(self._decode_raw(z, None, rngs))
+
+    @nnx.jit
+    def reparameterize(self, mean: jax.Array, log_var: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
+        """Apply the reparameterization trick ``z = mean + exp(log_var / 2) * eps``.
+
+        The log-variance is clipped to ``[-20, 20]``. Works eagerly and under jit.
+        """
+        return self._sample_z(mean, log_var, self._next_key(rngs))
+
+    def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
+        """Forward pass: keys reconstructed, reconstruction, mean, log_var, logvar, z."""
+        return self._forward(x, None, rngs, self._next_key(rngs))[0]
+
+    def loss_fn(
+        self,
+        params: dict | None = None,
+        batch: dict | None = None,
+        rng: jax.Array | None = None,
+        x: jax.Array | None = None,
+        outputs: dict[str, jax.Array] | None = None,
+        beta: float | None = None,
+        reconstruction_loss_fn: Callable | None = None,
+        **kwargs: Any,
+    ) -> dict[str, jax.Array]:
+        """Calculate the VAE loss (negative ELBO), in nats per example.
+
+        Args:
+            params: Ignored (trainer compatibility).
+            batch: An array or a dict with "x"/"image"/"data" (and "y"/"label"/"labels" for conditional models).
+            rng: A key for the forward pass when ``outputs`` is None (else the model's own stream is used).
+            x: Input data if not in batch.
+            outputs: Precomputed outputs of ``__call__``; computed here when None.
+            beta: Overrides the KL weight.
+            reconstruction_loss_fn: ``(reconstructed, x) -> loss``; its value is the reconstruction loss.
+            **kwargs: ``step`` (for schedules), ``y`` (conditions).
+
+        Returns:
+            reconstruction_loss, recon_loss, kl_loss, total_loss, loss (scalars), plus a variant's own terms.
+        """
+        x, y = self._inputs(batch, x, kwargs)
+        raw = None
+        if outputs is None:
+            key = rng if rng is not None else self._next_key(None)
+            outputs, raw = self._forward(x, y, None, key)
+        if reconstruction_loss_fn is not None:
+            recon = CallableLoss(reconstruction_loss_fn).batch_mean(outputs["reconstructed"], x)
+        else:
+            if raw is None:
+                identity = self.likelihood.identity_link
+                raw = outputs["reconstructed"] if identity else self._raw_from_outputs(outputs, y)
+            recon = self.likelihood.batch_mean(raw, x)
+        return self._assemble(recon, outputs, beta=beta, step=kwargs.get("step"))
+
+    def _kl(self, outputs: dict[str, Any]) -> jax.Array:
+        log_var = jnp.clip(outputs["log_var"], LOG_VAR_MIN, LOG_VAR_MAX)
+        return jnp.mean(kl_divergence(outputs["mean"], log_var))
+
+    def _assemble(
+        self, recon: jax.Array, outputs: dict[str, Any], *, beta: Any, step: Any
+    ) -> dict[str, jax.Array]:
+        kl = self._kl(outputs)
+        weight = self.kl_weight if beta is None else beta
+        total = recon + weight * kl
+        return {
+            "reconstruction_loss": recon,
+            "recon_loss": recon,
+            "kl_loss": kl,
+            "total_loss": total,
+            "loss": total,
+        }
+
+    def sample(self, n_samples: int = 1, *, temperature: float = 1.0, rngs: nnx.Rngs | None = None) -> jax.Array:
+        """Sample from the prior: ``z ~ N(0, temperature**2 I)``, decoded to data space."""
+        z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
+        return self._decode_latent(z, None, rngs)
+
+    def generate(
+        self, n_samples: int = 1, *, temperature: float = 1.0, rngs: nnx.Rngs | None = None, **kwargs: Any
+    ) -> jax.Array:
+        """Generate samples (alias for :meth:`sample`; extra keywords go to it)."""
+        return self.sample(n_samples, temperature=temperature, rngs=rngs, **kwargs)
+
+    def _reconstruct(self, x: jax.Array, y: Any, deterministic: bool, rngs: nnx.Rngs | None) -> jax.Array:
+        mean, log_var = self._encode(x, y, rngs)
+        z = mean if deterministic else self._sample_z(mean, log_var, self._next_key(rngs))
+        return self._decode_latent(z, y, rngs)
+
+    def reconstruct(
+        self, x: jax.Array, *, deterministic: bool = False, rngs: nnx.Rngs | None = None
+    ) -> jax.Array:
+        """Reconstruct inputs; ``deterministic=True`` decodes the posterior mean."""
+        return self._reconstruct(x, None, deterministic, rngs)
+
+    def _interpolate(self, x1: jax.Array, x2: jax.Array, steps: int, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        m1 = self._encode(self._as_single_batch(x1), y, rngs)[0]
+        m2 = self._encode(self._as_single_batch(x2), y, rngs)[0]
+        alphas = jnp.linspace(0.0, 1.0, steps).reshape(steps, *([1] * (m1.ndim - 1)))
+        z = (1.0 - alphas) * m1 + alphas * m2
+        return self._decode_latent(z, y, rngs)
+
+    def interpolate(
+        self, x1: jax.Array, x2: jax.Array, steps: int = 10, *, rngs: nnx.Rngs | None = None
+    ) -> jax.Array:
+        """Decode ``steps`` points on the line between the posterior means of x1 and x2 (endpoints included).
+
+        Deterministic: the first frame is ``reconstruct(x1, deterministic=True)``. ``x1``/``x2`` are single
+        examples, with or without their batch axis.
+        """
+        return self._interpolate(x1, x2, steps, None, rngs)
+
+    def _latent_traversal(
+        self, x: jax.Array, dim: int, range_vals: tuple[float, float], steps: int, y: Any, rngs: nnx.Rngs | None
+    ) -> jax.Array:
+        self._check_dim(dim)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        mean = self._encode(self._as_single_batch(x), y, rngs)[0]
+        values = jnp.linspace(range_vals[0], range_vals[1], steps, dtype=mean.dtype)
+        z = jnp.repeat(mean[:1], steps, axis=0)
+        z = z.at[..., int(dim)].set(values.reshape(steps, *([1] * (mean.ndim - 2))))
+        return self._decode_latent(z, y, rngs)
+
+    def latent_traversal(
+        self,
+        x: jax.Array,
+        dim: int,
+        range_vals: tuple[float, float] = (-3.0, 3.0),
+        steps: int = 10,
+        *,
+        rngs: nnx.Rngs | None = None,
+    ) -> jax.Array:
+        """Decode the posterior mean of ``x`` with latent ``dim`` swept over ``range_vals`` (endpoints included).
+
+        Raises:
+            ValueError: If ``dim`` is outside ``[0, latent_dim)``.
+        """
+        return self._latent_traversal(x, dim, range_vals, steps, None, rngs)

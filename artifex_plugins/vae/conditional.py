@@ -1,0 +1,199 @@
+"""Conditional VAE (Sohn et al.): encoder and decoder both see a class condition ``y``.
+
+``y`` is accepted by ``__call__``, ``encode``, ``decode``, ``sample``, ``reconstruct``, ``interpolate``,
+``latent_traversal`` and ``loss_fn`` (from ``y=...`` or the batch's "y"/"label"/"labels"), as integer
+labels ``(B,)`` or one-hot rows ``(B, condition_dim)`` (integer arrays are labels, floating or boolean
+arrays one-hot rows, as the wrappers read them). A single condition (an int, a 0-d array or one one-hot
+row) is broadcast over the batch. Without ``y`` the condition is **label 0** for every example.
+The condition is passed as ``condition=`` to the encoder and decoder, normally the
+:class:`~artifex_plugins.vae.encoders.ConditionalEncoder` / ``ConditionalDecoder`` wrappers.
+
+Example:
+    >>> # cvae = ConditionalVAE(encoder=cond_enc, decoder=cond_dec, latent_dim=32, condition_dim=10)
+    >>> # outputs = cvae(x, y=jnp.array([0, 1, 2])); samples = cvae.sample(4, y=5)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from artifex_plugins.vae.base import VAE, _accepts, call_module
+
+__all__ = ["ConditionalVAE", "CONDITION_TYPES"]
+
+CONDITION_TYPES = ("concat",)
+"""Conditioning strategies: "concat" (the wrappers join a label embedding to their input)."""
+
+
+class ConditionalVAE(VAE):
+    """Conditional Variational Autoencoder.
+
+    Args:
+        encoder: Conditional encoder, called as ``encoder(x, condition=y)``.
+        decoder: Conditional decoder, called as ``decoder(z, condition=y)``.
+        latent_dim: Latent dimension.
+        condition_dim: Number of classes (the one-hot width).
+        condition_type: Conditioning strategy; "concat".
+        rngs: Random number generators (``nnx.Rngs(0)`` when None).
+        kl_weight: Weight of the KL term.
+        reconstruction_loss_type: Registered reconstruction loss.
+        precision: Matmul/conv precision passed to the layers.
+
+    Raises:
+        ValueError: For an unknown ``condition_type``, modules that take no ``condition``, or a
+            ``condition_dim`` that differs from the wrappers' ``num_classes``.
+
+    Example:
+        >>> # cvae.sample(n_samples=4, y=jnp.array([5, 5, 5, 5]))
+    """
+
+    def __init__(
+        self,
+        encoder: nnx.Module,
+        decoder: nnx.Module,
+        latent_dim: int,
+        condition_dim: int = 10,
+        condition_type: str = "concat",
+        *,
+        rngs: nnx.Rngs | None = None,
+        kl_weight: float = 1.0,
+        reconstruction_loss_type: str = "mse",
+        precision: jax.lax.Precision | None = None,
+    ) -> None:
+        if condition_type not in CONDITION_TYPES:
+            raise ValueError(f"condition_type must be one of {CONDITION_TYPES}, got {condition_type!r}")
+        if isinstance(condition_dim, bool) or not isinstance(condition_dim, int) or condition_dim <= 0:
+            raise ValueError(f"condition_dim must be a positive integer, got {condition_dim!r}")
+        for role, module in (("encoder", encoder), ("decoder", decoder)):
+            if not _accepts(type(module), "condition"):
+                raise ValueError(
+                    f"ConditionalVAE's {role} must accept condition=...; wrap it in Conditional{role.title()}"
+                )
+            classes = getattr(module, "num_classes", None)
+            if isinstance(classes, int) and classes != condition_dim:
+                raise ValueError(f"condition_dim={condition_dim} differs from the {role}'s num_classes={classes}")
+        super().__init__(
+            encoder,
+            decoder,
+            latent_dim,
+            rngs=rngs if rngs is not None else nnx.Rngs(0),
+            kl_weight=kl_weight,
+            precision=precision,
+            reconstruction_loss_type=reconstruction_loss_type,
+        )
+        self.condition_dim = condition_dim
+        self.condition_type = condition_type
+
+    # -- conditions ---------------------------------------------------------------------------------
+    def _condition(self, y: Any, n: int) -> jax.Array:
+        """Labels ``(n,)`` or one-hot rows ``(n, condition_dim)`` for a batch of ``n``.
+
+        Integer arrays are labels; floating or boolean arrays are one-hot (or soft) rows, as the
+        conditional wrappers read them. A scalar label or a single row is broadcast over the batch.
+        """
+        if y is None:
+            return jnp.zeros((n,), jnp.int32)
+        y = jnp.asarray(y)
+        is_int = jnp.issubdtype(y.dtype, jnp.integer)
+        if y.ndim == 0:
+            return jnp.broadcast_to(y.astype(jnp.int32), (n,))
+        if y.ndim == 1 and not is_int:
+            y = y[None]  # one one-hot row
+        if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != self.condition_dim):
+            raise ValueError(f"y must be labels (B,) or one-hot (B, {self.condition_dim}), got shape {y.shape}")
+        if y.shape[0] == 1 and n != 1:
+            return jnp.broadcast_to(y, (n, *y.shape[1:]))
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} conditions for a batch of {n}")
+        return y
+
+    def _encode(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> tuple[jax.Array, jax.Array]:
+        cond = self._condition(y, x.shape[0])
+        return self._check_encoding(call_module(self.encoder, x, condition=cond, rngs=rngs))
+
+    def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
+        cond = self._condition(y, z.shape[0])
+        return call_module(self.decoder, z, condition=cond, rngs=rngs)
+
+    # -- public API with y --------------------------------------------------------------------------
+    def __call__(self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
+        """Forward pass with conditioning (keys as :meth:`VAE.__call__`)."""
+        return self._forward(x, y, rngs, self._next_key(rngs))[0]
+
+    def encode(
+        self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None
+    ) -> tuple[jax.Array, jax.Array]:
+        """Encode with conditioning to ``(mean, log_var)``."""
+        return self._encode(x, y, rngs)
+
+    def decode(self, z: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> jax.Array:
+        """Decode with conditioning, in data space."""
+        return self._decode_latent(z, y, rngs)
+
+    def sample(
+        self,
+        n_samples: int = 1,
+        *,
+        temperature: float = 1.0,
+        y: jax.Array | None = None,
+        rngs: nnx.Rngs | None = None,
+    ) -> jax.Array:
+        """Sample with conditioning: ``y`` has ``n_samples`` entries or is one condition (label 0 if None)."""
+        z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
+        return self._decode_latent(z, y, rngs)
+
+    def reconstruct(
+        self,
+        x: jax.Array,
+        *,
+        y: jax.Array | None = None,
+        deterministic: bool = False,
+        rngs: nnx.Rngs | None = None,
+    ) -> jax.Array:
+        """Reconstruct inputs under condition ``y``; ``deterministic=True`` decodes the posterior mean."""
+        return self._reconstruct(x, y, deterministic, rngs)
+
+    def interpolate(
+        self,
+        x1: jax.Array,
+        x2: jax.Array,
+        steps: int = 10,
+        *,
+        y: jax.Array | None = None,
+        rngs: nnx.Rngs | None = None,
+    ) -> jax.Array:
+        """Interpolate between posterior means under one condition ``y`` (label 0 if None), endpoints included."""
+        return self._interpolate(x1, x2, steps, self._single_condition(y), rngs)
+
+    def latent_traversal(
+        self,
+        x: jax.Array,
+        dim: int,
+        range_vals: tuple[float, float] = (-3.0, 3.0),
+        steps: int = 10,
+        *,
+        y: jax.Array | None = None,
+        rngs: nnx.Rngs | None = None,
+    ) -> jax.Array:
+        """Traverse latent ``dim`` of ``x``'s posterior mean under one condition ``y`` (label 0 if None)."""
+        return self._latent_traversal(x, dim, range_vals, steps, self._single_condition(y), rngs)
+
+    def _single_condition(self, y: Any) -> Any:
+        """One condition for a whole interpolation/traversal: a label or a one-hot row ``(1, C)``."""
+        if y is None:
+            return None
+        y = jnp.asarray(y)
+        is_int = jnp.issubdtype(y.dtype, jnp.integer)
+        if y.ndim == 0:
+            return y
+        if y.ndim == 1 and is_int and y.shape[0] == 1:
+            return y[0]
+        if y.ndim == 1 and y.shape[0] == self.condition_dim:
+            return y[None]
+        if y.ndim == 2 and y.shape == (1, self.condition_dim):
+            return y
+        raise ValueError(f"expected one condition (a label or a one-hot row), got shape {y.shape}")
