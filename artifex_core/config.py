@@ -140,6 +140,8 @@ class ModelConfig(BaseModel):
         if self.conditional and self.num_classes is None:
             raise ValueError("num_classes: required when conditional is true (e.g. num_classes=10)")
         params_cls = _params_model(self.model)
+        if hasattr(params_cls, "check_config"):
+            params_cls.check_config(self.latent_dim, self.parameters)
         if getattr(params_cls, "requires_condition", False) and not self.conditional:
             raise ValueError(f"conditional: model {self.model!r} is conditional; set conditional=true")
         return self

@@ -10,7 +10,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
 
@@ -79,3 +79,13 @@ class VQVAEParams(BaseModel):
     use_ema: bool = Field(False, description="Update the codebook by exponential moving averages.")
     ema_decay: float = Field(0.99, gt=0, lt=1, description="Decay of the EMA codebook updates.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+
+    @classmethod
+    def check_config(cls, latent_dim: int, parameters: dict[str, Any]) -> None:
+        """Cross-field check: each latent vector splits into whole codes of ``embedding_dim``."""
+        embedding_dim = parameters.get("embedding_dim", cls.model_fields["embedding_dim"].default)
+        if latent_dim % embedding_dim:
+            raise ValueError(
+                f"parameters.embedding_dim: latent_dim ({latent_dim}) must be a multiple of embedding_dim "
+                f"({embedding_dim}); e.g. set parameters.embedding_dim={latent_dim}"
+            )

@@ -107,3 +107,9 @@ def test_json_round_trip_and_schema() -> None:
     schema = ModelConfig.model_json_schema()
     assert schema["additionalProperties"] is False
     assert schema["properties"]["latent_dim"]["exclusiveMinimum"] == 0
+
+
+def test_variant_cross_field_check() -> None:
+    (line,) = _lines(model="vqvae", latent_dim=20, parameters={"embedding_dim": 64})
+    assert line.startswith("parameters.embedding_dim: latent_dim (20) must be a multiple of embedding_dim (64)")
+    assert ModelConfig(model="vqvae", latent_dim=16, parameters={"embedding_dim": 8}).parameters["embedding_dim"] == 8
