@@ -41,6 +41,25 @@ def artifex_register(registry: Registries) -> None:
     loss.register("bce", f"{_VAE}.losses:bce", summary="Bernoulli likelihood: binary cross-entropy from logits")
     loss.register("l1", f"{_VAE}.losses:l1", summary="Laplace likelihood: sum of absolute errors")
 
+    data = registry.datasets
+    data.register("mnist", "artifex_core.data.mnist:load_mnist", summary="MNIST digits, 60k/10k, shipped in the package")
+    data.register(
+        "fashion_mnist",
+        "artifex_core.data.fashion_mnist:load_fashion_mnist",
+        summary="Fashion-MNIST from Debian's dataset-fashion-mnist",
+    )
+    data.register("npz", "artifex_core.data.files:load_npz", summary="Your .npz file (x_train/x_test or x, labels)")
+    data.register(
+        "image_folder",
+        "artifex_core.data.files:load_image_folder",
+        summary="Your folder of images (one sub-folder per class)",
+    )
+    data.register(
+        "dsprites",
+        "artifex_core.data.dsprites:load_dsprites_dataset",
+        summary="Procedural dSprites: 3 shapes x 6 scales x 40 rotations x 32x32 positions, 64x64 binary",
+    )
+
     m = registry.models
     m.register("vae", f"{_VAE}.base:VAE", summary="Variational autoencoder", params=f"{_PARAMS}:VAEParams")
     m.register(

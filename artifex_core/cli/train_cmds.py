@@ -1,0 +1,335 @@
+"""``artifex train``, ``sample`` and ``evaluate``. Importing this module imports no JAX.
+
+Example:
+    $ artifex train                                   # the default MLP VAE on the packaged MNIST
+    $ artifex train --model vqvae --epochs 5 --out runs/vq
+    $ artifex train --resume --out runs/vq            # continue a killed run where it stopped
+    $ artifex sample runs/vq -n 64 -o samples.png
+    $ artifex evaluate runs/vq --json
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from artifex_core.cli.errors import EXIT_FAILURE, UsageError, cli_errors, err_console, fail, out_console
+
+if TYPE_CHECKING:  # pragma: no cover
+    from artifex_core.training.run import TrainingRun
+
+__all__ = ["register"]
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a field: key=value. Train fields (epochs, lr, ...) or 'train.KEY' go to the train config, "
+        "everything else to the model config (dotted keys reach into parameters).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+CheckpointOption = Annotated[str, typer.Option("--checkpoint", help="latest, best or an epoch number.")]
+
+
+def _failure(message: str) -> typer.Exit:
+    """Print ``error: message`` and return the exit (code 1) to raise."""
+    return fail(message.replace("[", "\\["), EXIT_FAILURE)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _default_out(model: str, dataset: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = Path(dataset).stem if "/" in dataset or dataset.endswith(".npz") else dataset
+    return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
+
+
+def _setup_jax(no_compile_cache: bool) -> None:
+    import logging
+
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    if not no_compile_cache:
+        from artifex_core.training.compile_cache import enable_compile_cache
+
+        enable_compile_cache()
+
+
+def _train_config(train_part: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from artifex_core.training.config import TrainConfig
+
+    try:
+        return TrainConfig.model_validate(train_part)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if loc:
+                got = f" (got {err.get('input')!r})" if err["type"] != "value_error" else ""
+                line = f"train.{loc}: {msg}{got}"
+            else:
+                line = f"train.{msg}" if ":" in msg.split(" ")[0] else f"train: {msg}"
+            err_console.print(f"[bold red]error:[/] {line.replace('[', chr(92) + '[')}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _summary(run: TrainingRun) -> dict[str, Any]:
+    result, records = run.result, run.run_dir.read_metrics()
+    best = next((r for r in records if r.get("epoch") == result.best_epoch), None)
+    return {
+        "run_dir": str(run.run_dir.path),
+        "model": run.model_config.model,
+        "dataset": run.dataset.name,
+        "epochs": run.train_config.epochs,
+        "resumed_from_epoch": result.start_epoch,
+        "final": result.final or (records[-1] if records else {}),
+        "best_epoch": result.best_epoch,
+        "best_test": (best or {}).get("test"),
+        "elapsed_s": round(result.elapsed_s, 3),
+        "pictures": [p.name for p in run.pictures],
+    }
+
+
+def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
+    records = run.run_dir.read_metrics()
+    shown = records if len(records) <= 12 else records[:2] + records[-10:]
+    terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
+    table = Table(title="training summary", box=None, header_style="bold")
+    for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
+        table.add_column(col, justify="right")
+    nan = float("nan")
+    for r in shown:
+        test = r.get("test", {})
+        table.add_row(
+            str(r["epoch"]), f"{r['train'].get('loss', nan):.3f}", f"{test.get('loss', nan):.3f}",
+            *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
+            f"{r.get('examples_per_s', 0):,.0f}",
+        )
+    out_console.print(table)
+    out_console.print(f"run folder: {summary['run_dir']}")
+    if summary["best_epoch"] is not None and summary["best_test"]:
+        out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
+    if summary["pictures"]:
+        out_console.print(f"pictures: {', '.join(summary['pictures'])}")
+    out_console.print(f"time: {summary['elapsed_s']:.1f} s")
+
+
+def train_cmd(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Model config (+ a train: section): .json, .yaml, .toml.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Registered model, trained with its recipe. \\[default: vae]")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Registered dataset or a .npz / image folder. \\[default: mnist]")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", "-e", min=1, help="Epochs. \\[default: 100]")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1, help="Batch size. \\[default: 64]")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate. \\[default: 2e-3]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of everything random. \\[default: 0]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder. \\[default: runs/MODEL-DATA-TIME]")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    overrides: SetOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N examples of each split.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary only (no progress).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    no_compile_cache: Annotated[
+        bool, typer.Option("--no-compile-cache", help="Skip the XLA compilation cache (or ARTIFEX_NO_COMPILE_CACHE=1).")
+    ] = False,
+) -> None:
+    """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
+
+    With no options: the default Bernoulli MLP VAE on the packaged MNIST.
+    """
+    with cli_errors():
+        from artifex_core.config import read_config_file
+        from artifex_core.training.overrides import apply_sets, split_config
+        from artifex_core.training.recipes import recipe
+        from artifex_core.training.run_dir import RunDir, RunDirError
+
+        if resume:
+            if out is None:
+                raise UsageError("--resume needs --out RUN_DIR (the run folder to continue)")
+            given = [flag for flag, v in (("--config", config), ("--model", model), ("--dataset", dataset)) if v]
+            if given:
+                raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
+            try:
+                model_part, train_part = split_config(RunDir(out).read_config())
+            except RunDirError as exc:
+                raise UsageError(f"cannot resume: {exc}") from None
+        elif config is not None:
+            model_part, file_train = split_config(read_config_file(config))
+            if model is not None:
+                model_part["model"] = model
+            train_part = {**recipe(model_part.get("model", "vae"))[1], **file_train}
+        else:
+            model_part, train_part = recipe(model)
+        flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
+        train_part.update({k: v for k, v in flags.items() if v is not None})
+        model_part, train_part = apply_sets(model_part, train_part, overrides or [])
+        _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+
+def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
+           no_compile_cache: bool) -> None:
+    from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
+    from artifex_core.training.config import TrainConfigError
+    from artifex_core.training.run_dir import RunDir
+
+    run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
+    if not resume and RunDir(run_dir).has_checkpoints():
+        raise UsageError(f"{run_dir} already holds a trained run; pass --resume to continue it or choose another --out")
+    _setup_jax(no_compile_cache)
+    from artifex_core.data.loading import load_dataset
+    from artifex_core.training.progress import RichProgress
+    from artifex_core.training.run import RunSetupError, model_config_for, run_training
+    from artifex_core.training.trainer import NonFiniteLossError
+
+    try:
+        ds = load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
+        model_cfg = model_config_for(model_part, ds)
+    except DatasetUnavailableError as exc:
+        raise _failure(str(exc)) from None
+    except (DatasetError, RunSetupError) as exc:
+        raise UsageError(str(exc)) from None
+    progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
+    try:
+        run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])
+    except NonFiniteLossError as exc:
+        raise _failure(str(exc)) from None
+    except TrainConfigError as exc:  # batch size vs data or devices, optimizer arguments
+        raise UsageError(str(exc)) from None
+    finally:
+        progress.close()
+    summary = _summary(run)
+    if as_json:
+        _echo_json(summary)
+    elif not quiet:
+        _print_summary(run, summary)
+
+
+def _load(run_dir: Path, checkpoint: str) -> Any:
+    from artifex_core.training.run import load_run
+    from artifex_core.training.run_dir import RunDirError
+
+    try:
+        return load_run(run_dir, checkpoint)
+    except RunDirError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def sample_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
+    n: Annotated[int, typer.Option("-n", "--num", min=1, help="Number of samples.")] = 64,
+    temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
+    label: Annotated[
+        int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+    nrow: Annotated[int, typer.Option("--nrow", min=1, help="Images per row.")] = 8,
+    checkpoint: CheckpointOption = "latest",
+    as_json: JsonOption = False,
+) -> None:
+    """Draw samples from a trained run and save them as a PNG grid (conditional: one row per class)."""
+    with cli_errors():
+        if temperature <= 0:
+            raise UsageError(f"--temperature must be > 0, got {temperature}")
+        if output is not None and output.suffix.lower() != ".png":
+            raise UsageError(f"--output must be a .png file, got {str(output)!r}")
+        _setup_jax(False)
+        import numpy as np
+
+        from artifex_core.training.pictures import sample_images
+        from artifex_core.visualize import save_image_grid
+
+        loaded = _load(run_dir, checkpoint)
+        mcfg, labels = loaded.model_config, None
+        if mcfg.conditional:
+            classes = int(mcfg.num_classes or 0)
+            if label is not None and not 0 <= label < classes:
+                raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
+            if label is None:
+                nrow = max(1, -(-n // classes))
+                labels = np.arange(n) // nrow % classes
+            else:
+                labels = np.full(n, label)
+        elif label is not None:
+            raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
+        images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
+        path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
+        info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}
+        if as_json:
+            _echo_json(info)
+        else:
+            out_console.print(f"wrote {path} ({n} samples, temperature {temperature}, epoch {loaded.epoch})")
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    title = (
+        f"{report['model']} on {report['dataset']} (epoch {report['checkpoint_epoch']}, "
+        f"{report['test_examples']} test examples)"
+    )
+    table = Table(title=title, box=None, header_style="bold")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in report["test"].items():
+        table.add_row(f"test {name}", f"{value:.4f}")
+    if "iwae_nll" in report:
+        table.add_row(f"IWAE NLL bound (k={report['iwae_k']})", f"{report['iwae_nll']:.4f}")
+    if "active_units" in report:
+        table.add_row("active units", f"{report['active_units']} / {report['latent_dim']}")
+    for name, value in report.get("vq", {}).items():
+        table.add_row(f"vq {name}", f"{value:.4f}" if isinstance(value, float) else str(value))
+    for name, value in report.get("conditional", {}).items():
+        if value is not None:
+            table.add_row(name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else str(value))
+    out_console.print(table)
+
+
+def evaluate_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
+    k: Annotated[int, typer.Option("--k", min=0, help="Importance samples of the NLL bound (0: skip it).")] = 1000,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N test examples.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the importance and conditional samples.")] = 0,
+    checkpoint: CheckpointOption = "latest",
+    as_json: JsonOption = False,
+) -> None:
+    """Test -ELBO and its terms, IWAE NLL bound and active units; VQ: NMSE, perplexity, codes used;
+    conditional: a classifier's accuracy on class-conditional samples."""
+    with cli_errors():
+        _setup_jax(False)
+        from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
+        from artifex_core.training.evaluate import evaluate_run
+
+        loaded = _load(run_dir, checkpoint)
+        note = None if as_json else (lambda msg: err_console.print(f"[dim]evaluating {msg} ...[/]"))
+        try:
+            report = evaluate_run(loaded, k=k, limit=limit, seed=seed, progress=note)
+        except DatasetUnavailableError as exc:
+            raise _failure(str(exc)) from None
+        except DatasetError as exc:
+            raise UsageError(str(exc)) from None
+        if as_json:
+            _echo_json(report)
+        else:
+            _print_report(report)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``sample`` and ``evaluate`` to ``app``."""
+    app.command("train")(train_cmd)
+    app.command("sample")(sample_cmd)
+    app.command("evaluate")(evaluate_cmd)

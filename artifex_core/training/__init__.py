@@ -1,0 +1,58 @@
+"""Training: ``TrainConfig``, the model-agnostic :class:`Trainer`, checkpoints, data parallelism, run folders.
+
+``TrainConfig`` and ``RunDir`` import no JAX; the rest is imported on first use.
+
+Example:
+    >>> from artifex_core.training import TrainConfig
+    >>> TrainConfig(epochs=3).epochs
+    3
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from artifex_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from artifex_core.training.run_dir import RunDir, RunDirError
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Callback",
+    "Checkpointer",
+    "FitResult",
+    "NonFiniteLossError",
+    "RunDir",
+    "RunDirError",
+    "TrainConfig",
+    "Trainer",
+    "enable_compile_cache",
+    "init_distributed",
+    "load_run",
+    "make_mesh",
+    "make_optimizer",
+    "make_schedule",
+    "run_training",
+]
+
+_LAZY = {
+    "Callback": "artifex_core.training.trainer",
+    "FitResult": "artifex_core.training.trainer",
+    "NonFiniteLossError": "artifex_core.training.trainer",
+    "Trainer": "artifex_core.training.trainer",
+    "Checkpointer": "artifex_core.training.checkpoint",
+    "enable_compile_cache": "artifex_core.training.compile_cache",
+    "init_distributed": "artifex_core.training.sharding",
+    "make_mesh": "artifex_core.training.sharding",
+    "make_optimizer": "artifex_core.training.optim",
+    "make_schedule": "artifex_core.training.optim",
+    "load_run": "artifex_core.training.run",
+    "run_training": "artifex_core.training.run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

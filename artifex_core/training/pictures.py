@@ -1,0 +1,124 @@
+"""The run folder's pictures: samples, reconstructions, latent traversals or VQ codebook usage.
+
+- ``samples.png``: 64 prior samples, 8 per row; a conditional model gets one row per class.
+- ``reconstructions.png``: test images and their deterministic reconstructions, alternating rows of 8.
+- ``traversals.png``: one row per latent dimension (the first 10), the posterior mean of a test image with
+  that dimension swept over [-3, 3] in 11 steps (VAE family).
+- ``codebook_usage.png``: VQ-VAE only (instead of traversals), how often each code was used in training,
+  sorted.
+
+Grids are written with Pillow by :mod:`artifex_core.visualize`.
+
+Example:
+    >>> # paths = write_pictures(model, x_test[:32], y_test[:32], "runs/demo", num_classes=None)
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["is_vq_model", "sample_images", "write_pictures"]
+
+TRAVERSAL_DIMS = 10
+TRAVERSAL_STEPS = 11
+
+
+def is_vq_model(model: Any) -> bool:
+    """Whether ``model`` is vector-quantized (it keeps code usage counts)."""
+    return hasattr(model, "code_counts") and hasattr(model, "num_embeddings")
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def sample_images(
+    model: Any, n: int, *, temperature: float = 1.0, labels: Any = None, seed: int = 0
+) -> np.ndarray:
+    """``n`` samples in data space as NumPy, with class ``labels`` (an array of ``n``) for conditional models."""
+    import jax.numpy as jnp
+    from flax import nnx
+
+    kwargs: dict[str, Any] = {"temperature": temperature}
+    if _accepts(model.sample, "rngs"):
+        kwargs["rngs"] = nnx.Rngs(seed)
+    if labels is not None:
+        kwargs["y"] = jnp.asarray(labels, jnp.int32)
+    return np.asarray(model.sample(n, **kwargs))
+
+
+def _interleave(originals: np.ndarray, recons: np.ndarray, per_row: int) -> np.ndarray:
+    rows = []
+    for start in range(0, len(originals), per_row):
+        rows += [originals[start : start + per_row], recons[start : start + per_row]]
+    return np.concatenate(rows, axis=0)
+
+
+def write_pictures(
+    model: Any,
+    x: np.ndarray,
+    y: np.ndarray | None,
+    out_dir: str | Path,
+    *,
+    num_classes: int | None = None,
+    seed: int = 0,
+    per_row: int = 8,
+) -> list[Path]:
+    """Write the pictures of a trained model into ``out_dir``; returns their paths.
+
+    Args:
+        model: A trained model (switched to eval mode here).
+        x: Test images in [0, 1] (at least one; 32 are used for reconstructions).
+        y: Their labels (needed when ``num_classes`` is given).
+        out_dir: The run folder.
+        num_classes: Set for conditional models: samples get one row per class, reconstructions use ``y``.
+        seed: Seed of the samples.
+        per_row: Images per row.
+    """
+    import jax.numpy as jnp
+
+    from artifex_core.visualize import save_codebook_usage, save_image_grid
+
+    out = Path(out_dir)
+    model.eval()
+    paths: list[Path] = []
+    conditional = num_classes is not None
+    if conditional:
+        labels = np.repeat(np.arange(num_classes), per_row)
+        samples = sample_images(model, len(labels), labels=labels, seed=seed)
+    else:
+        samples = sample_images(model, per_row * per_row, seed=seed)
+    paths.append(save_image_grid(samples, out / "samples.png", nrow=per_row))
+
+    xs = jnp.asarray(x[: 4 * per_row], jnp.float32)
+    kwargs: dict[str, Any] = {"deterministic": True}
+    if conditional and y is not None:
+        kwargs["y"] = jnp.asarray(y[: len(xs)], jnp.int32)
+    recons = np.asarray(model.reconstruct(xs, **kwargs))
+    grid = _interleave(np.asarray(xs), recons, per_row)
+    paths.append(save_image_grid(grid, out / "reconstructions.png", nrow=per_row))
+
+    if is_vq_model(model):
+        counts = np.asarray(model.code_counts[...])
+        paths.append(save_codebook_usage(counts, out / "codebook_usage.png"))
+    elif hasattr(model, "latent_traversal"):
+        latent_dim = int(getattr(model, "latent_dim", TRAVERSAL_DIMS))
+        trav_kwargs: dict[str, Any] = {}
+        if conditional and y is not None and _accepts(model.latent_traversal, "y"):
+            trav_kwargs["y"] = jnp.asarray(y[:1], jnp.int32)
+        rows = [
+            np.asarray(model.latent_traversal(xs[0], d, (-3.0, 3.0), TRAVERSAL_STEPS, **trav_kwargs))
+            for d in range(min(latent_dim, TRAVERSAL_DIMS))
+        ]
+        paths.append(
+            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS)
+        )
+    model.train()
+    return paths

@@ -1,0 +1,252 @@
+"""Whole runs: build the model for a dataset, train into a run folder, write pictures; reload a run.
+
+Example:
+    >>> # from artifex_core.training.recipes import recipe
+    >>> # model_part, train_part = recipe()
+    >>> # ds = load_dataset("mnist")
+    >>> # run = run_training(model_config_for(model_part, ds), TrainConfig(**train_part), "runs/demo", dataset=ds)
+    >>> # loaded = load_run("runs/demo"); loaded.model.sample(4)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+from flax import nnx
+
+from artifex_core.config import ModelConfig
+from artifex_core.data.dataset import Dataset
+from artifex_core.data.loading import load_dataset
+from artifex_core.training.checkpoint import Checkpointer
+from artifex_core.training.config import TrainConfig
+from artifex_core.training.optim import make_optimizer
+from artifex_core.training.pictures import write_pictures
+from artifex_core.training.run_dir import RunDir, RunDirError
+from artifex_core.training.sharding import is_main_process
+from artifex_core.training.trainer import Callback, FitResult, Trainer, check_setup
+
+__all__ = [
+    "LoadedRun",
+    "RunSetupError",
+    "TrainingRun",
+    "build_model",
+    "load_run",
+    "model_config_for",
+    "run_training",
+]
+
+
+class RunSetupError(ValueError):
+    """The model config and the dataset do not fit together (shapes, labels)."""
+
+
+def _requires_condition(model: Any) -> bool:
+    from artifex_core.registry import models
+
+    try:
+        params = models.entry(str(model)).load_params()
+    except LookupError:
+        return False
+    return bool(getattr(params, "requires_condition", False))
+
+
+def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset) -> ModelConfig:
+    """Validate a model config for ``dataset``: ``input_dim`` and ``num_classes`` default to the dataset's.
+
+    Raises:
+        RunSetupError: The shapes differ, or a conditional model meets an unlabelled dataset.
+        pydantic.ValidationError: The config itself is invalid.
+    """
+    data = model_data.model_dump(mode="json") if isinstance(model_data, ModelConfig) else dict(model_data)
+    if data.get("input_dim") is None:
+        data["input_dim"] = list(dataset.example_shape)
+    conditional = bool(data.get("conditional")) or _requires_condition(data.get("model", "vae"))
+    if conditional:
+        if not dataset.has_labels:
+            raise RunSetupError(
+                f"model {data.get('model')!r} is conditional but dataset {dataset.name!r} has no labels"
+            )
+        if data.get("num_classes") is None:
+            data["num_classes"] = dataset.num_classes
+    cfg = ModelConfig.model_validate(data)
+    shape = dataset.example_shape
+    if tuple(cfg.input_dim) != shape:
+        raise RunSetupError(
+            f"input_dim {list(cfg.input_dim)} does not match dataset {dataset.name!r} examples of shape {list(shape)}"
+        )
+    if tuple(cfg.output_dim or ()) != shape:
+        raise RunSetupError(f"output_dim {list(cfg.output_dim or ())} must equal the example shape {list(shape)}")
+    if cfg.conditional and dataset.num_classes is not None and cfg.num_classes is not None:
+        if dataset.num_classes > cfg.num_classes:
+            raise RunSetupError(
+                f"num_classes {cfg.num_classes} is smaller than dataset {dataset.name!r}'s "
+                f"{dataset.num_classes} classes"
+            )
+    return cfg
+
+
+def build_model(cfg: ModelConfig, seed: int = 0) -> nnx.Module:
+    """``create_model(cfg, rngs=nnx.Rngs(seed))``, built under ``nnx.jit``.
+
+    Every eager initializer op compiles on its own; one jitted build compiles once (and hits the persistent
+    compilation cache next time). A model whose construction cannot be traced is built eagerly.
+    """
+    from artifex_core.factory import create_model
+
+    try:
+        return nnx.jit(lambda: create_model(cfg, rngs=nnx.Rngs(seed)))()
+    except Exception:  # noqa: BLE001 - untraceable constructors (and real errors, re-raised below) go eager
+        return create_model(cfg, rngs=nnx.Rngs(seed))
+
+
+def resolve_train_config(train_cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
+    """``train_cfg`` with ``binarize="auto"`` resolved from the model's reconstruction loss."""
+    loss = model_cfg.resolved_parameters().get("reconstruction_loss_type")
+    return train_cfg.model_copy(update={"binarize": train_cfg.resolved_binarize(loss)})
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`run_training` returns."""
+
+    result: FitResult
+    model: nnx.Module
+    model_config: ModelConfig
+    train_config: TrainConfig
+    run_dir: RunDir
+    dataset: Dataset
+    pictures: list[Path] = field(default_factory=list)
+
+
+def _payload(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset: Dataset, n_devices: int) -> dict[str, Any]:
+    from artifex_core import __version__
+
+    return {
+        "model": model_cfg.model_dump(mode="json"),
+        "train": train_cfg.model_dump(mode="json"),
+        "dataset": dataset.describe(),
+        "devices": n_devices,
+        "artifex_version": __version__,
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_training(
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    dataset: Dataset | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callback] = (),
+    devices: Sequence[jax.Device] | None = None,
+    pictures: bool = True,
+) -> TrainingRun:
+    """Train ``model_cfg`` as ``train_cfg`` says into the run folder ``out_dir``.
+
+    Writes ``config.json``, ``metrics.jsonl``, ``checkpoints/`` and (when ``pictures``) the pictures.
+
+    Args:
+        model_cfg: The model (validated against the dataset by :func:`model_config_for`).
+        train_cfg: How to train (``binarize="auto"`` is resolved and saved resolved).
+        out_dir: The run folder.
+        dataset: Already loaded data (default: ``load_dataset(train_cfg.dataset, ...)``).
+        resume: Continue from the latest checkpoint in ``out_dir`` (from scratch when there is none).
+        callbacks: Trainer callbacks (progress bars, ...).
+        devices: Devices for data parallelism (default: all local ones).
+        pictures: Write ``samples.png`` and friends at the end.
+    """
+    ds = dataset or load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
+    model_cfg = model_config_for(model_cfg, ds)
+    train_cfg = resolve_train_config(train_cfg, model_cfg)
+    run = RunDir(out_dir)
+    check_setup(train_cfg, ds, conditional=model_cfg.conditional, devices=devices)  # fail before building
+    model = build_model(model_cfg, train_cfg.seed)
+    painter = _Pictures(ds, run.path, model_cfg.num_classes if model_cfg.conditional else None, train_cfg.seed)
+    extra = [painter] if pictures and is_main_process() else []
+    trainer = Trainer(
+        model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
+        callbacks=[*extra, *callbacks],
+    )
+    if is_main_process():
+        run.write_config(_payload(model_cfg, train_cfg, ds, trainer.mesh.size))
+    result = trainer.fit(resume=resume)
+    if extra and not result.history:  # nothing trained now (a finished run resumed): draw the final state
+        painter.draw(model)
+    return TrainingRun(result, model, model_cfg, train_cfg, run, ds, painter.paths)
+
+
+class _Pictures(Callback):
+    """Redraws the run folder's pictures after every epoch, so a long or killed run has current ones."""
+
+    def __init__(self, dataset: Dataset, out: Path, num_classes: int | None, seed: int) -> None:
+        n = min(32, dataset.test_images.shape[0])
+        self.x = dataset.x_test[:n]
+        self.y = dataset.test_labels[:n] if dataset.test_labels is not None else None
+        self.out, self.num_classes, self.seed = out, num_classes, seed
+        self.paths: list[Path] = []
+
+    def draw(self, model: nnx.Module) -> None:
+        self.paths = write_pictures(model, self.x, self.y, self.out, num_classes=self.num_classes, seed=self.seed)
+
+    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        self.draw(trainer.snapshot())
+
+
+@dataclass
+class LoadedRun:
+    """A trained model restored from its run folder."""
+
+    model: nnx.Module
+    model_config: ModelConfig
+    train_config: TrainConfig
+    epoch: int
+    meta: dict[str, Any]
+    run_dir: RunDir
+    config: dict[str, Any]
+
+
+def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun:
+    """Rebuild the model of a run folder and restore a checkpoint into it (in eval mode).
+
+    Args:
+        run_dir: The run folder.
+        checkpoint: ``"latest"``, ``"best"`` or an epoch number.
+
+    Raises:
+        RunDirError: Not a run folder, no checkpoint, or no such checkpoint.
+    """
+    run = RunDir(run_dir)
+    config = run.read_config()
+    model_cfg = ModelConfig.model_validate(config["model"])
+    train_cfg = TrainConfig.model_validate(config["train"])
+    if not run.has_checkpoints():
+        raise RunDirError(f"run folder {str(run.path)!r} has no checkpoint yet")
+    model = build_model(model_cfg, train_cfg.seed)
+    model.train()
+    _, params, rest = nnx.split(model, nnx.Param, ...)
+    template = {"params": params, "rest": rest, "opt_state": make_optimizer(train_cfg, 1).init(params)}
+    with Checkpointer(run.checkpoints, keep=train_cfg.keep_checkpoints) as ckpt:
+        if checkpoint == "latest":
+            epoch = ckpt.latest_epoch()
+        elif checkpoint == "best":
+            epoch = ckpt.best_epoch() or ckpt.latest_epoch()
+        else:
+            try:
+                epoch = int(checkpoint)
+            except ValueError:
+                raise RunDirError(
+                    f"checkpoint must be 'latest', 'best' or an epoch number, got {checkpoint!r}"
+                ) from None
+        if epoch is None or epoch not in ckpt.epochs():
+            have = ckpt.epochs() or "none"
+            raise RunDirError(f"no checkpoint {checkpoint!r} in {str(run.checkpoints)!r} (have: {have})")
+        state, meta = ckpt.restore(epoch, template)
+    nnx.update(model, state["params"], state["rest"])
+    model.eval()
+    return LoadedRun(model, model_cfg, train_cfg, epoch, meta, run, config)
