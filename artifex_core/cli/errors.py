@@ -64,7 +64,7 @@ def cli_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_USAGE) from None
     except (UnknownNameError, AmbiguousNameError, ConfigError, UsageError) as exc:
         raise fail(_escape(str(exc)), EXIT_USAGE) from None
-    except PluginLoadError as exc:
+    except (PluginLoadError, CliFailure) as exc:
         raise fail(_escape(str(exc)), EXIT_FAILURE) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
