@@ -183,5 +183,13 @@ def evaluate_run(
             "classifier_cached": bool(meta.get("cached")),
         }
         times["classifier"] = time.perf_counter() - t
+    if ds.name == "dsprites" and not conditional:
+        t = time.perf_counter()
+        note("disentanglement (MIG, FactorVAE) on procedural dSprites")
+        from artifex_core.evaluation import dsprites_disentanglement
+
+        encode = _jitted(model, lambda m, xb: m.encode(xb)[0])
+        report["disentanglement"] = dsprites_disentanglement(lambda xb: encode(jnp.asarray(xb)), seed=seed)
+        times["disentanglement"] = time.perf_counter() - t
     report["time_s"] = {name: round(v, 3) for name, v in times.items()}
     return report

@@ -55,6 +55,21 @@ def _requires_condition(model: Any) -> bool:
     return bool(getattr(params, "requires_condition", False))
 
 
+def _fill_dataset_size(data: dict[str, Any], dataset: Dataset) -> None:
+    """A variant whose parameters take ``dataset_size`` (e.g. β-TCVAE's estimator) gets the training split's."""
+    from artifex_core.registry import models
+
+    try:
+        params_cls = models.entry(str(data.get("model", "vae"))).load_params()
+    except LookupError:
+        return
+    fields = getattr(params_cls, "model_fields", {})
+    params = dict(data.get("parameters") or {})
+    if "dataset_size" in fields and params.get("dataset_size") is None:
+        params["dataset_size"] = int(dataset.train_images.shape[0])
+        data["parameters"] = params
+
+
 def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset) -> ModelConfig:
     """Validate a model config for ``dataset``: ``input_dim`` and ``num_classes`` default to the dataset's.
 
@@ -73,6 +88,7 @@ def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset)
             )
         if data.get("num_classes") is None:
             data["num_classes"] = dataset.num_classes
+    _fill_dataset_size(data, dataset)
     cfg = ModelConfig.model_validate(data)
     shape = dataset.example_shape
     if tuple(cfg.input_dim) != shape:
