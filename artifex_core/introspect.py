@@ -37,18 +37,48 @@ def _source_path(module: str) -> Path | None:
     return None
 
 
-def _find_class(target: str) -> ast.ClassDef | None:
-    module, _, attr = target.partition(":")
+def _parse(module: str) -> ast.Module | None:
     path = _source_path(module)
     if path is None:
         return None
     try:
-        tree = ast.parse(path.read_text())
+        return ast.parse(path.read_text())
     except (OSError, SyntaxError):
+        return None
+
+
+def _find_class(target: str) -> ast.ClassDef | None:
+    module, _, attr = target.partition(":")
+    tree = _parse(module)
+    if tree is None:
         return None
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == attr:
             return node
+    return None
+
+
+def _find_init(target: str, depth: int = 0) -> ast.FunctionDef | None:
+    """The ``__init__`` of ``target`` or of the first base class (same module or imported) that defines one."""
+    cls = _find_class(target)
+    if cls is None or depth > 8:
+        return None
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if init is not None:
+        return init
+    module = target.partition(":")[0]
+    tree = _parse(module)
+    imported = {
+        alias.asname or alias.name: f"{node.module}:{alias.name}"
+        for node in (tree.body if tree else [])
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        for alias in node.names
+    }
+    for base in cls.bases:
+        if isinstance(base, ast.Name):
+            found = _find_init(imported.get(base.id, f"{module}:{base.id}"), depth + 1)
+            if found is not None:
+                return found
     return None
 
 
@@ -57,10 +87,9 @@ def signature_from_source(target: str) -> list[dict[str, Any]] | None:
 
     Returns None when the class cannot be found without importing (defined elsewhere, or a function).
     """
-    cls = _find_class(target)
-    if cls is None:
+    if _find_class(target) is None:
         return None
-    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    init = _find_init(target)
     if init is None:
         return []
     args = init.args

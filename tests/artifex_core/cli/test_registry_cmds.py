@@ -82,7 +82,16 @@ def test_version() -> None:
     assert result.exit_code == 0 and result.stdout.startswith("artifex-vae ")
 
 
-@pytest.mark.parametrize("args", [["list"], ["info", "vae"], ["plugins"], ["--help"], ["list", "--json"]])
+def test_info_encoder_reads_the_signature_from_source_including_inherited_init() -> None:
+    result = runner.invoke(app, ["info", "cnn", "--json"])
+    encoder = next(d for d in json.loads(result.stdout) if d["kind"] == "encoders")
+    params = {p["name"]: p["default"] for p in encoder["parameters"]}
+    assert params["hidden_dims"] is None and params["activation"] == "'relu'" and params["spatial"] == "False"
+
+
+@pytest.mark.parametrize(
+    "args", [["list"], ["info", "vae"], ["info", "cnn"], ["plugins"], ["--help"], ["list", "--json"]]
+)
 def test_light_commands_import_no_jax(args: list[str]) -> None:
     code = (
         "import sys; from artifex_core.cli import app;"
