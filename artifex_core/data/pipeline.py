@@ -97,10 +97,36 @@ def gather_batch(
     return x, y
 
 
-def dynamic_binarize(key: jax.Array, step: int | jax.Array, x: jax.Array) -> jax.Array:
-    """Fresh Bernoulli bits ``x' ~ Bernoulli(x)`` for step ``step`` (inside jit)."""
-    bits = jax.random.bernoulli(jax.random.fold_in(key, jnp.asarray(step, jnp.uint32)), x)
-    return bits.astype(x.dtype)
+def dynamic_binarize(key: jax.Array, step: int | jax.Array, x: jax.Array, replicated: Any = None) -> jax.Array:
+    """Fresh Bernoulli bits ``x' ~ Bernoulli(x)`` for training step ``step`` (inside jit).
+
+    The bits come from XLA's ``RngBitGenerator`` (the ``"rbg"`` key implementation) keyed by
+    ``fold_in(key, step)``: on CPU it is several times cheaper than the default threefry, whose rolled loop
+    cost about 8% of an MLP VAE step. They depend only on ``(key, step)``, so a resumed run sees the same
+    bits. ``replicated`` (a replicated sharding) makes every device draw the whole batch's bits, so a run
+    sharded over several devices binarizes exactly as a single-device run.
+
+    Args:
+        key: The run's binarization key (any key implementation).
+        step: The global training step.
+        x: Pixel intensities in [0, 1].
+        replicated: Optional replicated sharding for multi-device runs.
+
+    Returns:
+        Bits of ``x``'s shape and dtype.
+
+    Example:
+        >>> x = jnp.full((2, 3), 0.5)
+        >>> bits = dynamic_binarize(jax.random.key(0), 0, x)
+        >>> bits.dtype == x.dtype, bool(jnp.all((bits == 0) | (bits == 1)))
+        (True, True)
+    """
+    data = jax.random.key_data(jax.random.fold_in(key, jnp.asarray(step, jnp.uint32))).reshape(-1)
+    rbg_key = jax.random.wrap_key_data(jnp.concatenate([data, data])[:4], impl="rbg")
+    uniform = jax.random.uniform(rbg_key, x.shape, x.dtype)
+    if replicated is not None:
+        uniform = jax.lax.with_sharding_constraint(uniform, replicated)
+    return (uniform < x).astype(x.dtype)
 
 
 def host_splits(dataset: Dataset, binarize: BinarizeMode, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import nnx
+from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data.pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
 
@@ -87,6 +88,9 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
     ``grad_norm``; entries past ``valid`` are zeros).
     """
 
+    sharding = spec.batch_sharding
+    replicated = None if sharding is None else NamedSharding(sharding.mesh, PartitionSpec())
+
     def one_step(
         carry: tuple[Any, Any, Any], split: DeviceSplit, perm: jax.Array, bin_key: jax.Array, step: jax.Array,
         index: jax.Array,
@@ -94,7 +98,7 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
         params, rest, opt_state = carry
         x, y = gather_batch(split, perm, index, spec.batch_size)
         if spec.dynamic_binarize:
-            x = dynamic_binarize(bin_key, step, x)
+            x = dynamic_binarize(bin_key, step, x, replicated)
         if spec.batch_sharding is not None:
             x = jax.lax.with_sharding_constraint(x, spec.batch_sharding)
             if y is not None:
@@ -128,17 +132,21 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
         else:
             n_valid = jnp.asarray(num_steps if valid is None else valid, jnp.int32)
 
+            traced: dict[str, Any] = {}
+
             def run(c: Any, i: jax.Array) -> Any:
-                return one_step(c, split, perm, bin_key, start_step + i, start_index + i)
+                out = one_step(c, split, perm, bin_key, start_step + i, start_index + i)
+                traced["metrics"] = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), out[1])
+                return out
 
-            shapes = jax.eval_shape(run, carry, jnp.int32(0))[1]
-
-            def skip(c: Any, _: jax.Array) -> Any:
+            def skip(c: Any, i: jax.Array) -> Any:
+                # the metric shapes recorded when ``run`` was traced (the model is traced once: time to first step)
+                shapes = traced["metrics"] if "metrics" in traced else jax.eval_shape(run, c, i)[1]
                 return c, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
             def body(c: Any, i: jax.Array) -> Any:
                 # steps past ``valid`` (the end of an epoch) are skipped: one compiled program for every dispatch
-                return jax.lax.cond(i < n_valid, run, skip, c, i)
+                return jax.lax.cond(i < n_valid, run, skip, c, i)  # run is traced first, skip reuses its shapes
 
             carry, metrics = jax.lax.scan(body, carry, jnp.arange(num_steps, dtype=jnp.int32))
         return (*carry, metrics)
