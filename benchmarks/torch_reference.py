@@ -119,6 +119,7 @@ class VQVAE(MLPVAE):
         bound = (3.0 / e) ** 0.5
         self.codebook = nn.Parameter(torch.empty(k, e).uniform_(-bound, bound))
         self.register_buffer("code_counts", torch.zeros(k))
+        self.register_buffer("perplexity", torch.zeros(()))
         self.e = e
 
 
@@ -147,10 +148,11 @@ def vq_loss(model: VQVAE, x: torch.Tensor) -> torch.Tensor:
     quantized = z_e + (codes - z_e).detach()
     recon = (model.decode(quantized) - x).square().sum(1).mean()
     with torch.no_grad():
-        counts = torch.bincount(idx, minlength=cb.shape[0]).float()
+        # fixed-shape counts and in-place buffer updates: torch.compile traces one graph, no recompiles
+        counts = torch.zeros_like(model.code_counts).index_add_(0, idx, torch.ones_like(idx, dtype=torch.float32))
         model.code_counts += counts
         probs = counts / idx.numel()
-        model.perplexity = torch.exp(-(probs * torch.log(probs + 1e-10)).sum())
+        model.perplexity.copy_(torch.exp(-(probs * torch.log(probs + 1e-10)).sum()))
     del b
     return recon + codebook_loss + 0.25 * commitment
 
