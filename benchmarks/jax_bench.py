@@ -3,8 +3,9 @@
 Variants (``--variants``):
 
 - ``nnx_jit``: the obvious NNX loop a user writes: ``nnx.Optimizer`` and an ``@nnx.jit`` step taking a batch.
-- ``step``: the library's train step (:func:`artifex_core.training.steps.make_train_step`): ``jax.jit`` over
-  the split state with donated buffers, the data on the device, one step per dispatch. This is the "raw step".
+- ``step``: the library's train step as the trainer runs it
+  (:func:`artifex_core.training.steps.make_flat_train_step`): ``jax.jit`` over the flat leaves of the split
+  state with donated buffers, the data on the device, one step per dispatch. This is the "raw step".
 - ``scan``: the same step, ``--scan-steps`` steps per dispatch inside ``lax.scan`` (what the trainer does for
   dense models).
 - ``scan_fastbce``: ``scan`` with a proposed change to ``artifex_plugins/vae/losses.py`` applied in this process
@@ -63,7 +64,7 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
 
     from artifex_core.data.mnist import load_mnist
     from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
-    from artifex_core.training.steps import StepSpec, make_train_step
+    from artifex_core.training.steps import StepSpec, make_flat_train_step
 
     spec = MODELS[case]
     model, _ = build(case)
@@ -75,13 +76,14 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = optax.adam(1e-3)
     opt_state = tx.init(params)
-    train = make_train_step(graphdef, tx, StepSpec(batch_size, False, binarize == "dynamic"))
+    leaves, treedef = jax.tree.flatten((params, rest, opt_state))
+    train = make_flat_train_step(graphdef, tx, StepSpec(batch_size, False, binarize == "dynamic"), treedef)
     key = jax.random.key(0)
     perm = epoch_permutation(key, 0, split.size)
     per_epoch = split.size // batch_size
-    state = [params, rest, opt_state]
+    state = [leaves]
 
-    args = (state[0], state[1], state[2], split, perm, key, 0, 0)
+    args = (state[0], split, perm, key, 0, 0)
     lowered = train.lower(*args, num_steps=num_steps)
     flops = _flops(lowered)
     t0 = time.perf_counter()
@@ -94,9 +96,7 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
         for _ in range(n_calls):
             i = counter["step"]
             index = i % (per_epoch - num_steps + 1)
-            state[0], state[1], state[2], metrics = train(
-                state[0], state[1], state[2], split, perm, key, i, index, num_steps=num_steps
-            )
+            state[0], metrics = train(state[0], split, perm, key, i, index, num_steps=num_steps)
             counter["step"] += num_steps
         jax.block_until_ready(metrics)
 
@@ -116,7 +116,7 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
 def run_metrics_loss(train: Any, state: list[Any], split: Any, perm: Any, key: Any, counter: dict[str, int], k: int) -> Any:
     """One more dispatch, returning its losses (a sanity value: training did progress)."""
     i = counter["step"]
-    state[0], state[1], state[2], metrics = train(state[0], state[1], state[2], split, perm, key, i, 0, num_steps=k)
+    state[0], metrics = train(state[0], split, perm, key, i, 0, num_steps=k)
     counter["step"] += k
     return metrics["loss"]
 

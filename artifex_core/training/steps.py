@@ -27,7 +27,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data.pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
 
-__all__ = ["EVAL_STEP", "StepSpec", "make_eval_step", "make_train_step", "scalar_metrics"]
+__all__ = ["EVAL_STEP", "StepSpec", "make_eval_step", "make_flat_train_step", "make_train_step", "scalar_metrics"]
 
 EVAL_STEP = 2**30
 """The ``step`` passed to ``loss_fn`` when evaluating: every warmup and capacity schedule has finished."""
@@ -78,15 +78,8 @@ def _make_batch(x: jax.Array, y: jax.Array | None, conditional: bool) -> Any:
     return x
 
 
-def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
-    """A jitted ``train(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid, *, num_steps)``.
-
-    Runs steps ``start_step .. start_step + valid - 1`` (``valid <= num_steps``, default all) on batches
-    ``start_index ..`` of the epoch ordered by ``perm``; the remaining iterations of the scan are skipped, so the
-    end of an epoch reuses the same compiled program. Donates ``params``, ``rest`` and ``opt_state``. Returns
-    ``(params, rest, opt_state, metrics)`` with ``metrics[name]`` of shape ``(num_steps,)`` (the loss terms plus
-    ``grad_norm``; entries past ``valid`` are zeros).
-    """
+def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
+    """The train function of :func:`make_train_step`, not yet jitted."""
 
     sharding = spec.batch_sharding
     replicated = None if sharding is None else NamedSharding(sharding.mesh, PartitionSpec())
@@ -118,7 +111,6 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
         metrics["grad_norm"] = optax.tree.norm(grads).astype(jnp.float32)
         return (params, new_rest, opt_state), metrics
 
-    @partial(jax.jit, static_argnames="num_steps", donate_argnums=(0, 1, 2))
     def train(
         params: Any, rest: Any, opt_state: Any, split: DeviceSplit, perm: jax.Array, bin_key: jax.Array,
         start_step: jax.Array, start_index: jax.Array, valid: jax.Array | None = None, *, num_steps: int = 1,
@@ -150,6 +142,48 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
 
             carry, metrics = jax.lax.scan(body, carry, jnp.arange(num_steps, dtype=jnp.int32))
         return (*carry, metrics)
+
+    return train
+
+
+def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
+    """A jitted ``train(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid, *, num_steps)``.
+
+    Runs steps ``start_step .. start_step + valid - 1`` (``valid <= num_steps``, default all) on batches
+    ``start_index ..`` of the epoch ordered by ``perm``; the remaining iterations of the scan are skipped, so the
+    end of an epoch reuses the same compiled program. Donates ``params``, ``rest`` and ``opt_state``. Returns
+    ``(params, rest, opt_state, metrics)`` with ``metrics[name]`` of shape ``(num_steps,)`` (the loss terms plus
+    ``grad_norm``; entries past ``valid`` are zeros).
+    """
+    return partial(jax.jit, static_argnames="num_steps", donate_argnums=(0, 1, 2))(_train_fn(graphdef, tx, spec))
+
+
+def make_flat_train_step(
+    graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec, treedef: Any
+) -> Callable[..., Any]:
+    """:func:`make_train_step` over the flat leaves of ``(params, rest, opt_state)``: what the trainer runs.
+
+    ``train(leaves, split, perm, bin_key, start_step, start_index, valid, *, num_steps) -> (leaves, metrics)``,
+    with ``treedef = jax.tree.structure((params, rest, opt_state))``; ``leaves`` is donated. Passing plain
+    arrays instead of ``nnx.State`` trees skips building an ``nnx.Variable`` per leaf on every call (about
+    1 ms of Python per dispatch for the MLP VAE, 10-15% of its step on a 2-core CPU).
+
+    Example:
+        >>> # leaves, treedef = jax.tree.flatten((params, rest, opt_state))
+        >>> # train = make_flat_train_step(graphdef, tx, StepSpec(128), treedef)
+        >>> # leaves, metrics = train(leaves, split, perm, key, 0, 0, num_steps=10)
+    """
+    inner = _train_fn(graphdef, tx, spec)
+
+    @partial(jax.jit, static_argnames="num_steps", donate_argnums=0)
+    def train(
+        leaves: list[jax.Array], split: DeviceSplit, perm: jax.Array, bin_key: jax.Array, start_step: jax.Array,
+        start_index: jax.Array, valid: jax.Array | None = None, *, num_steps: int = 1,
+    ) -> tuple[list[jax.Array], dict[str, jax.Array]]:
+        params, rest, opt_state = jax.tree.unflatten(treedef, leaves)
+        *state, metrics = inner(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid,
+                                num_steps=num_steps)
+        return jax.tree.leaves(tuple(state)), metrics
 
     return train
 

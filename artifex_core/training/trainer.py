@@ -30,7 +30,7 @@ from artifex_core.training.config import TrainConfig, TrainConfigError
 from artifex_core.training.optim import make_optimizer, make_schedule
 from artifex_core.training.run_dir import RunDir
 from artifex_core.training.sharding import batch_sharding, is_main_process, make_mesh, replicated_sharding
-from artifex_core.training.steps import StepSpec, make_eval_step, make_train_step
+from artifex_core.training.steps import StepSpec, make_eval_step, make_flat_train_step
 
 __all__ = ["Callback", "FitResult", "NonFiniteLossError", "Trainer", "check_setup", "has_convolutions"]
 
@@ -163,33 +163,59 @@ class Trainer:
         graphdef, params, rest = nnx.split(self.model, nnx.Param, ...)
         self._graphdef = graphdef
         # Copies: the step donates its state buffers, the model object keeps its own until fit() updates it.
-        self.params = jax.device_put(params, repl, may_alias=False)
-        self.rest = jax.device_put(rest, repl, may_alias=False)
+        params = jax.device_put(params, repl, may_alias=False)
+        rest = jax.device_put(rest, repl, may_alias=False)
         self.tx = make_optimizer(cfg, self.total_steps)
         self.schedule = make_schedule(cfg, self.total_steps)
-        self.opt_state = jax.device_put(self.tx.init(self.params), repl)
+        self._set_state(params, rest, jax.device_put(self.tx.init(params), repl))
         spec = StepSpec(cfg.batch_size, self.conditional, self.binarize == "dynamic", batch_sharding(self.mesh))
-        self._train_fn = make_train_step(graphdef, self.tx, spec)
+        self._train_fn = make_flat_train_step(graphdef, self.tx, spec, self._state_def)
         self._eval_fn = make_eval_step(eval_graphdef, self.conditional, batch_sharding(self.mesh))
         root = jax.random.key(cfg.seed)
         self.shuffle_key = jax.device_put(jax.random.fold_in(root, 1), repl)
         self.binarize_key = jax.device_put(jax.random.fold_in(root, 2), repl)
 
+    # The training state lives as one flat list of arrays (what the jitted step takes and donates); the
+    # ``nnx.State`` views below are rebuilt on access, outside the hot loop.
+    def _set_state(self, params: Any, rest: Any, opt_state: Any) -> None:
+        self._state_leaves, self._state_def = jax.tree.flatten((params, rest, opt_state))
+
+    def _get_state(self) -> tuple[Any, Any, Any]:
+        return jax.tree.unflatten(self._state_def, self._state_leaves)
+
+    @property
+    def params(self) -> Any:
+        """The model's ``nnx.Param`` state (an ``nnx.State``)."""
+        return self._get_state()[0]
+
+    @property
+    def rest(self) -> Any:
+        """The rest of the model state (RNG counters, ...)."""
+        return self._get_state()[1]
+
+    @property
+    def opt_state(self) -> Any:
+        """The optimizer state."""
+        return self._get_state()[2]
+
     def snapshot(self) -> nnx.Module:
         """A copy of the model holding the current training state (safe to use between steps)."""
-        return nnx.merge(self._graphdef, self.params, self.rest, copy=True)
+        params, rest, _ = self._get_state()
+        return nnx.merge(self._graphdef, params, rest, copy=True)
 
     def state(self) -> dict[str, Any]:
         """The training state that checkpoints hold: params, the rest of the model state, optimizer state."""
-        return {"params": self.params, "rest": self.rest, "opt_state": self.opt_state}
+        params, rest, opt_state = self._get_state()
+        return {"params": params, "rest": rest, "opt_state": opt_state}
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
         """Mean loss terms over the test split (batched, jitted, ``step`` past every schedule)."""
         total = None
         count = 0
+        params, rest, _ = self._get_state()
         for x, y in self.test_batches:
-            m = self._eval_fn(self.params, self.rest, x, y)
+            m = self._eval_fn(params, rest, x, y)
             n = x.shape[0]
             weighted = {k: v * n for k, v in m.items()}
             total = weighted if total is None else {k: total[k] + weighted[k] for k in total}
@@ -227,9 +253,9 @@ class Trainer:
         index = 0
         while index < self.steps_per_epoch:
             k = min(self.steps_per_dispatch, self.steps_per_epoch - index)
-            self.params, self.rest, self.opt_state, metrics = self._train_fn(
-                self.params, self.rest, self.opt_state, self.train_split, perm, self.binarize_key,
-                self.step, index, k, num_steps=self.steps_per_dispatch,
+            self._state_leaves, metrics = self._train_fn(
+                self._state_leaves, self.train_split, perm, self.binarize_key, self.step, index, k,
+                num_steps=self.steps_per_dispatch,
             )
             pending.append((metrics, k))
             index += k
@@ -263,7 +289,7 @@ class Trainer:
             if resume and self.checkpointer is not None and self.checkpointer.latest_epoch() is not None:
                 latest = self.checkpointer.latest_epoch()
                 state, meta = self.checkpointer.restore(latest, self.state())
-                self.params, self.rest, self.opt_state = state["params"], state["rest"], state["opt_state"]
+                self._set_state(state["params"], state["rest"], state["opt_state"])
                 self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
                 elapsed_before = float(meta.get("elapsed_s", 0.0))
                 result.start_epoch = self.epoch
@@ -302,7 +328,8 @@ class Trainer:
                     cb.on_epoch_end(self, record)
             result.elapsed_s = elapsed_before + time.perf_counter() - start
             result.best_epoch = self.checkpointer.best_epoch() if self.checkpointer is not None else None
-            nnx.update(self.model, self.params, self.rest)
+            params, rest, _ = self._get_state()
+            nnx.update(self.model, params, rest)
             for cb in self.callbacks:
                 cb.on_fit_end(self, result)
             return result

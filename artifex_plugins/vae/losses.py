@@ -110,7 +110,16 @@ class ReconstructionLoss:
         return raw if self._to_data is None else self._to_data(raw)
 
     def per_example(self, raw: jax.Array, x: jax.Array) -> jax.Array:
-        """Negative log-likelihood of ``x`` per example, summed over data dimensions: shape ``(B,)``."""
+        """Negative log-likelihood of ``x`` per example, summed over data dimensions: shape ``(B,)``.
+
+        When ``x`` has as many values as ``raw``, both are flattened to ``(B, D)`` first: XLA:CPU runs the
+        element-wise loss and its gradient on ``(B, 28, 28, 1)`` images about 25% slower per MLP VAE training
+        step than on ``(B, 784)`` (measured in ``benchmarks/``), and the sum is the same.
+        """
+        raw = jnp.asarray(raw)
+        if raw.ndim > 2 and jnp.size(x) == raw.size:
+            flat = (raw.shape[0], -1)
+            return jnp.sum(self._nll(raw.reshape(flat), jnp.asarray(x).reshape(flat)), axis=-1)
         x = jnp.asarray(x).reshape(raw.shape) if jnp.size(x) == raw.size else x
         return sum_per_example(self._nll(raw, x))
 

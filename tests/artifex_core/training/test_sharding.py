@@ -39,8 +39,7 @@ SCRIPT = textwrap.dedent(
             jax.numpy.arange(DATA.train_images.shape[0], dtype=jax.numpy.int32), replicated_sharding(trainer.mesh)
         )
         lowered = trainer._train_fn.lower(
-            trainer.params, trainer.rest, trainer.opt_state, trainer.train_split, perm, trainer.binarize_key, 0, 0, 2,
-            num_steps=2,
+            trainer._state_leaves, trainer.train_split, perm, trainer.binarize_key, 0, 0, 2, num_steps=2,
         )
         hlo = lowered.compile().as_text()
         out[name] = {{
