@@ -32,8 +32,8 @@ B = 128
 LAYERS = [  # name, input (H, W, Cin), kernel (k, Cout), stride: the conv VAE's convolutions
     ("encoder conv 1->32, stride 2, 28x28", (28, 28, 1), (3, 32), 2),
     ("encoder conv 32->64, stride 2, 14x14", (14, 14, 32), (3, 64), 2),
-    ("decoder sub-pixel conv 64->4*64, 7x7", (7, 7, 64), (3, 256), 1),
-    ("decoder sub-pixel conv 64->4*32, 14x14", (14, 14, 64), (3, 128), 1),
+    ("decoder sub-pixel conv 2x2 64->4*64, 7x7", (7, 7, 64), (2, 256), 1),
+    ("decoder sub-pixel conv 2x2 64->4*32, 14x14", (14, 14, 64), (2, 128), 1),
     ("decoder output conv 32->1, 28x28", (28, 28, 32), (3, 1), 1),
 ]
 
@@ -97,13 +97,16 @@ def layers_torch() -> list[dict[str, Any]]:
     out = []
     for name, (h, w, cin), (k, cout), s in LAYERS:
         x = torch.randn(B, cin, h, w)
+        pad = k // 2
+        if k % 2 == 0:  # 'SAME' for an even kernel pads after: pad the input, no conv padding
+            x, pad = F.pad(x, (0, 1, 0, 1)), 0
         kern = torch.randn(cout, cin, k, k)
-        y = F.conv2d(x, kern, stride=s, padding=k // 2)
+        y = F.conv2d(x, kern, stride=s, padding=pad)
         g = torch.randn_like(y)
         times = {
-            "fwd": _median_ms(lambda: F.conv2d(x, kern, stride=s, padding=k // 2), lambda o: o),
-            "dx": _median_ms(lambda: torch.nn.grad.conv2d_input(x.shape, kern, g, stride=s, padding=k // 2), lambda o: o),
-            "dW": _median_ms(lambda: torch.nn.grad.conv2d_weight(x, kern.shape, g, stride=s, padding=k // 2), lambda o: o),
+            "fwd": _median_ms(lambda: F.conv2d(x, kern, stride=s, padding=pad), lambda o: o),
+            "dx": _median_ms(lambda: torch.nn.grad.conv2d_input(x.shape, kern, g, stride=s, padding=pad), lambda o: o),
+            "dW": _median_ms(lambda: torch.nn.grad.conv2d_weight(x, kern.shape, g, stride=s, padding=pad), lambda o: o),
         }
         out.append({"layer": name, "gflop": _flops((h, w, cin), (k, cout), s) / 1e9, **times})
     return out

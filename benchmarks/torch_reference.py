@@ -67,16 +67,18 @@ class MLPVAE(nn.Module):
 
 
 class SubPixelUp(nn.Module):
-    """3x3 conv to 4C channels, pixel shuffle (2x), crop to ``target``."""
+    """2x2 conv ('SAME': padded after) to 4C channels, pixel shuffle (2x), crop to ``target``: artifex's
+    ``SubPixelUpsample`` for a 3x3 transposed convolution. The channel order of ``PixelShuffle`` differs
+    from artifex's ``depth_to_space``, a relabelling of the conv's outputs that costs nothing."""
 
     def __init__(self, cin: int, cout: int, target: int) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(cin, 4 * cout, 3, padding=1)
+        self.conv = nn.Conv2d(cin, 4 * cout, 2)
         self.shuffle = nn.PixelShuffle(2)
         self.target = target
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shuffle(self.conv(x))[:, :, : self.target, : self.target]
+        return self.shuffle(self.conv(F.pad(x, (0, 1, 0, 1))))[:, :, : self.target, : self.target]
 
 
 class ConvVAE(nn.Module):

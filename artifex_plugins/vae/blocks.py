@@ -2,8 +2,10 @@
 
 - :class:`ConvBlock`: a convolution (stride 2 in the encoders) and an activation.
 - :class:`SubPixelUpsample`: 2x upsampling as a convolution to ``4*C`` channels followed by depth-to-space
-  (pixel shuffle, Shi et al. 2016), cropped to the planned size. It computes what a stride-2 transposed
-  convolution computes, but ran about 3x faster than ``nnx.ConvTranspose`` on XLA:CPU (ARCHITECTURE.md).
+  (pixel shuffle, Shi et al. 2016), cropped to the planned size. A stride-2 transposed convolution with a
+  ``k x k`` kernel is a sub-pixel convolution with a ``ceil(k/2)`` kernel (each output pixel sees the same
+  inputs), so that is the kernel it uses: the same functions and FLOPs as the transposed convolution, and
+  about 3x faster than ``nnx.ConvTranspose`` on XLA:CPU (ARCHITECTURE.md).
   Its kernel starts with ICNR init (Aitken et al. 2017): the four sub-pixel kernels start equal, so the
   initial upsampling has no checkerboard pattern.
 - :class:`ResidualBlock`, :class:`ResidualDownBlock`, :class:`ResidualUpBlock`: ``act(skip(x) + f(x))``,
@@ -74,11 +76,18 @@ class ConvBlock(nnx.Module):
 class SubPixelUpsample(nnx.Module):
     """2x upsampling to ``target_hw``: conv to ``4*out_ch`` channels, depth-to-space, crop, activation.
 
+    ``kernel_size`` is that of the stride-2 transposed convolution this layer stands for; the sub-pixel
+    convolution has kernel ``ceil(kernel_size / 2)`` with 'SAME' padding (for 3: a 2x2 kernel reading
+    input pixels ``i`` and ``i + 1``, exactly the inputs of output pixels ``2i`` and ``2i + 1`` of a 3x3
+    stride-2 'SAME' transposed convolution), so it has that layer's receptive field and 16/9 of its
+    multiply-adds, not the 4x of a full ``k x k`` sub-pixel kernel.
+
     Args:
         in_ch: Input channels.
         out_ch: Output channels.
         target_hw: Output (H, W); at most twice the input's, the excess row/column is cropped.
-        kernel_size: Convolution kernel size (1 gives a projection plus nearest-neighbour-like upsampling).
+        kernel_size: Kernel of the equivalent transposed convolution (1 gives a projection plus
+            nearest-neighbour-like upsampling).
         activation: Activation name, or None for a linear output.
         precision: Convolution precision.
         rngs: Random number generators.
@@ -103,7 +112,7 @@ class SubPixelUpsample(nnx.Module):
     ) -> None:
         """Create the convolution with ICNR init."""
         # ICNR: output channel s*out_ch + c (sub-pixel s) starts with the kernel of channel c.
-        self.conv = _conv(in_ch, 4 * out_ch, kernel_size, 1, precision, rngs, init=icnr_kernel_init)
+        self.conv = _conv(in_ch, 4 * out_ch, (kernel_size + 1) // 2, 1, precision, rngs, init=icnr_kernel_init)
         self.target_hw = (int(target_hw[0]), int(target_hw[1]))
         self.activation = activation
 
@@ -181,7 +190,7 @@ class ResidualDownBlock(nnx.Module):
 class ResidualUpBlock(nnx.Module):
     """Upsampling residual block: ``act(skip(x) + conv(act(up(x))))`` at ``target_hw``.
 
-    ``up`` is a :class:`SubPixelUpsample` with a 3x3 kernel; the skip is a 1x1 sub-pixel projection (at
+    ``up`` is a :class:`SubPixelUpsample` standing for a 3x3 transposed convolution; the skip is a 1x1 sub-pixel projection (at
     init, a 1x1 projection followed by nearest-neighbour upsampling).
 
     Example:

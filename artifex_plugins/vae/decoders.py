@@ -181,8 +181,10 @@ class CNNDecoder(_ConvDecoder):
     so the output is exactly ``(B, *output_dim)`` for any H x W x C, unconstrained (logits for "bce").
 
     Upsampling is sub-pixel, not ``nnx.ConvTranspose``: a 'SAME' convolution to ``4*d`` channels followed by
-    depth-to-space (pixel shuffle), which computes the same family of functions as a stride-2 transposed
-    convolution and measured about 3x faster on XLA:CPU (see ARCHITECTURE.md). Kernels start with ICNR init.
+    depth-to-space (pixel shuffle). With a ``ceil(kernel_size/2)`` kernel it computes the same family of
+    functions as a stride-2 transposed convolution with ``kernel_size`` (see
+    :class:`~artifex_plugins.vae.blocks.SubPixelUpsample`) and measured about 3x faster on XLA:CPU (see
+    ARCHITECTURE.md). Kernels start with ICNR init.
 
     ``spatial=True`` (keyword-only, for VQ-VAE): ``z`` has shape ``(B, h, w, latent_dim)`` with
     ``(h, w) = feature_grid`` (the grid of a ``CNNEncoder(..., spatial=True)`` with as many stages for the

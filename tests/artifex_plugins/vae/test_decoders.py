@@ -276,3 +276,26 @@ def test_create_decoder_unified_is_reexported_and_keeps_the_config_order() -> No
         lambda: create_decoder_unified(config=spatial, decoder_type="resnet", rngs=nnx.Rngs(0)), (2, 2, 2, 3)
     )
     assert isinstance(dec, ResNetDecoder) and dec.hidden_dims == [8, 4] and out.shape == (2, 8, 8, 1)
+
+
+def _input_support(fn: object, in_shape: tuple[int, ...]) -> np.ndarray:
+    """``support[o, i]``: whether output pixel ``o`` (flattened H*W, channel 0) depends on input pixel ``i``."""
+    x = _normal(in_shape, seed=3)
+    jac = jax.jacobian(lambda a: fn(a)[0, :, :, 0].reshape(-1))(x)  # (out_pixels, 1, h, w, c)
+    return np.asarray(jnp.abs(jac).sum(axis=(1, 4)).reshape(jac.shape[0], -1) > 0)
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5])
+def test_sub_pixel_upsampling_sees_exactly_the_inputs_of_a_stride_2_transposed_conv(kernel_size: int) -> None:
+    # a k x k stride-2 transposed convolution is a sub-pixel convolution with a ceil(k/2) kernel
+    up = SubPixelUpsample(2, 2, (12, 12), kernel_size=kernel_size, rngs=nnx.Rngs(0))
+    up.conv.kernel[...] = _normal(up.conv.kernel.shape, seed=1)  # ICNR's tied init hides nothing here
+    assert up.conv.kernel.shape[:2] == ((kernel_size + 1) // 2,) * 2
+    ct = nnx.ConvTranspose(2, 2, (kernel_size, kernel_size), strides=(2, 2), padding="SAME", rngs=nnx.Rngs(1))
+    ours, theirs = _input_support(up, (1, 6, 6, 2)), _input_support(ct, (1, 6, 6, 2))
+    assert theirs.any(axis=1).all()
+    # every output pixel away from the border reads a ceil(k/2) x ceil(k/2) window: the transposed conv's
+    # widest window (a full k x k sub-pixel kernel would read k x k, with 4x the transposed conv's FLOPs)
+    interior = ours.reshape(12, 12, -1)[2:-2, 2:-2].sum(axis=-1)
+    assert (interior == ((kernel_size + 1) // 2) ** 2).all()
+    assert theirs.sum(axis=1).max() == ((kernel_size + 1) // 2) ** 2
