@@ -8,8 +8,6 @@ Variants (``--variants``):
   state with donated buffers, the data on the device, one step per dispatch. This is the "raw step".
 - ``scan``: the same step, ``--scan-steps`` steps per dispatch inside ``lax.scan`` (what the trainer does for
   dense models).
-- ``scan_fastbce``: ``scan`` with a proposed change to ``artifex_plugins/vae/losses.py`` applied in this process
-  only: the Bernoulli NLL in closed form instead of ``optax.sigmoid_binary_cross_entropy`` (two softplus).
 - ``matmul_limit``: only the matrix products of one MLP step, in one jitted call (XLA:CPU's ceiling).
 
 Each variant is warmed up (compiled, then run once more), then timed ``--repeats`` times over ``--steps``
@@ -218,31 +216,11 @@ def bench_matmul_limit(case: str, calls: int, repeats: int, batch_size: int) -> 
     )
 
 
-def closed_form_bce(logits: Any, x: Any) -> Any:
-    """``max(l, 0) - l x + log1p(exp(-|l|))``: optax's value with one transcendental pair, not two softplus."""
-    import jax.numpy as jnp
-
-    x = x.astype(logits.dtype)
-    return jnp.maximum(logits, 0.0) - logits * x + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-
-
-def with_closed_form_bce(fn: Any) -> Any:
-    """Run ``fn()`` with the ``bce`` likelihood computed by :func:`closed_form_bce` (a proposed change)."""
-    from artifex_plugins.vae.losses import bce
-
-    original = bce._nll
-    bce._nll = closed_form_bce
-    try:
-        return fn()
-    finally:
-        bce._nll = original
-
-
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments and run the requested variants, printing one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--case", choices=sorted(MODELS), default="mlp")
-    parser.add_argument("--variants", default="nnx_jit,step,scan", help="comma-separated: nnx_jit, step, scan, scan_fastbce, matmul_limit")
+    parser.add_argument("--variants", default="nnx_jit,step,scan", help="comma-separated: nnx_jit, step, scan, matmul_limit")
     parser.add_argument("--steps", type=int, default=200, help="steps per timed repeat")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--scan-steps", type=int, default=10, help="steps per dispatch of the scan variant")
@@ -258,11 +236,6 @@ def main(argv: list[str] | None = None) -> None:
             result = bench_library_step(args.case, 1, args.steps, args.repeats, args.batch_size)
         elif variant == "matmul_limit":
             result = bench_matmul_limit(args.case, max(20, args.steps // 2), args.repeats, args.batch_size)
-        elif variant == "scan_fastbce":
-            result = with_closed_form_bce(
-                lambda: bench_library_step(args.case, args.scan_steps, args.steps, args.repeats, args.batch_size)
-            )
-            result.variant = "proposed_fastbce"
         elif variant == "scan":
             result = bench_library_step(args.case, args.scan_steps, args.steps, args.repeats, args.batch_size)
         else:

@@ -15,7 +15,6 @@ LABELS = {
     ("jax", "nnx_jit"): "JAX, obvious `nnx.jit` loop",
     ("jax", "step"): "**artifex** step: `jax.jit`, split state, donated, 1 step/dispatch",
     ("jax", "matmul_limit"): "XLA:CPU matmul-only limit (the step's matmuls, nothing else)",
-    ("jax", "proposed_fastbce"): "artifex `lax.scan` step + proposed closed-form BCE in losses.py (not applied)",
     ("torch", "eager"): "PyTorch eager",
     ("torch", "fused"): "PyTorch eager, fused Adam",
     ("torch", "compile"): "PyTorch `torch.compile` + compiled Adam step",

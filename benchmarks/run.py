@@ -75,7 +75,7 @@ def plan(quick: bool, torch_ok: bool) -> list[tuple[str, list[str], float]]:
     jobs: list[tuple[str, list[str], float]] = [
         # the library's scan step alone in its process: its peak RSS is the MLP benchmark's memory
         ("jax_bench.py", ["--case", "mlp", "--variants", "scan", "--steps", steps, "--repeats", reps], 600),
-        ("jax_bench.py", ["--case", "mlp", "--variants", "matmul_limit,step" + ("" if quick else ",scan_fastbce,nnx_jit"), "--steps", steps, "--repeats", reps], 600),
+        ("jax_bench.py", ["--case", "mlp", "--variants", "matmul_limit,step" + ("" if quick else ",nnx_jit"), "--steps", steps, "--repeats", reps], 600),
         ("jax_bench.py", ["--case", "conv", "--variants", "step", "--steps", conv_steps, "--repeats", conv_reps], 600),
         ("jax_bench.py", ["--case", "vq", "--variants", "step,scan", "--steps", steps, "--repeats", reps], 600),
     ]

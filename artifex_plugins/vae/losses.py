@@ -25,7 +25,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import optax
 
 __all__ = [
     "CallableLoss",
@@ -201,8 +200,23 @@ def _absolute(raw: jax.Array, x: jax.Array) -> jax.Array:
     return jnp.abs(raw - x)
 
 
+@jax.custom_jvp
+def _bernoulli_nll(logits: jax.Array, x: jax.Array) -> jax.Array:
+    return jnp.maximum(logits, 0.0) - logits * x + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+
+
+@_bernoulli_nll.defjvp
+def _bernoulli_nll_jvp(primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
+    logits, x = primals
+    d_logits, d_x = tangents
+    return _bernoulli_nll(logits, x), (jax.nn.sigmoid(logits) - x) * d_logits - logits * d_x
+
+
 def _bernoulli(logits: jax.Array, x: jax.Array) -> jax.Array:
-    return optax.sigmoid_binary_cross_entropy(logits, x.astype(logits.dtype))
+    # -x log σ(l) - (1-x) log(1-σ(l)) in its stable closed form: optax's sigmoid_binary_cross_entropy with
+    # one exp/log1p pair instead of two softplus, and the gradient σ(l) - x exactly (also at l = 0, where
+    # max and |.| have kinks). It made the MLP VAE's training step about 10-20% faster on XLA:CPU (benchmarks/).
+    return _bernoulli_nll(logits, x.astype(logits.dtype))
 
 
 mse = ReconstructionLoss("mse", _squared, summary="Gaussian likelihood: sum of squared errors per example.")

@@ -137,3 +137,14 @@ def test_custom_reconstruction_loss_object():
     assert not sq.identity_link
     np.testing.assert_allclose(sq.to_data(jnp.array([0.5])), np.tanh(0.5), rtol=1e-6)
     assert as_likelihood(sq) is sq
+
+
+def test_bce_closed_form_equals_optax_and_its_gradient_is_sigmoid_minus_x():
+    import optax
+
+    logits = jnp.asarray([-80.0, -3.5, -0.2, 0.0, 0.7, 4.0, 60.0])
+    x = jnp.asarray([0.0, 1.0, 0.3, 1.0, 0.0, 0.5, 1.0])
+    per_pixel = bce._nll(logits, x)
+    np.testing.assert_allclose(per_pixel, optax.sigmoid_binary_cross_entropy(logits, x), rtol=1e-6, atol=1e-6)
+    grad = jax.grad(lambda lg: bce._nll(lg, x).sum())(logits)
+    np.testing.assert_allclose(grad, jax.nn.sigmoid(logits) - x, atol=1e-6)
