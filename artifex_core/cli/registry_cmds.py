@@ -51,7 +51,10 @@ def list_cmd(
 
 def _describe(kind: str, entry: Entry) -> dict[str, Any]:
     info: dict[str, Any] = {"kind": kind, **entry.as_dict()}
-    doc = docstring_from_source(entry.target_path) if isinstance(entry.target, str) else entry.target.__doc__
+    # read from source whether or not the entry was imported already: the same answer in every process
+    doc = docstring_from_source(entry.target_path)
+    if doc is None and not isinstance(entry.target, str):
+        doc = entry.target.__doc__
     info["doc"] = (doc or "").strip()
     if kind == "models" and entry.params is not None:
         params_cls = entry.load_params()
@@ -65,7 +68,7 @@ def _describe(kind: str, entry: Entry) -> dict[str, Any]:
             for name, f in params_cls.model_fields.items()
         ]
     else:
-        sig = signature_from_source(entry.target_path) if isinstance(entry.target, str) else None
+        sig = signature_from_source(entry.target_path)
         if sig is not None:
             info["parameters"] = [
                 {"name": p["name"], "type": p["annotation"], "default": p["default"], "description": ""} for p in sig

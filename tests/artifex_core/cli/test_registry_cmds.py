@@ -111,3 +111,12 @@ def test_real_subprocess_json_stdout_is_clean_json() -> None:
 def test_real_subprocess_unknown_command_is_usage_error() -> None:
     result = subprocess.run([ARTIFEX, "lisst"], capture_output=True, text=True, env=_clean_env(), timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_info_is_the_same_after_the_entry_was_imported() -> None:
+    from artifex_core.registry import registries
+
+    before = json.loads(runner.invoke(app, ["info", "cnn", "--json"]).stdout)
+    registries.encoders.entry("cnn").load()  # e.g. a model was built earlier in this process
+    after = json.loads(runner.invoke(app, ["info", "cnn", "--json"]).stdout)
+    assert after == before and all("parameters" in d for d in after)
