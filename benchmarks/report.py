@@ -225,7 +225,7 @@ def _conv_profile(results: list[dict[str, Any]]) -> list[str]:
         lines += ["Whole conv-VAE training steps (the library's step), convolutions computed three ways, interleaved:", "",
                   "| convolution | steps/s | × XLA | page faults per step |", "|---|---|---|---|"]
         names = {"xla": "XLA `conv_general_dilated` (kept)", "im2col": "patches + one matmul (im2col)",
-                 "dw_matmul": "XLA conv, kernel gradient as 9 matmuls"}
+                 "dw_matmul": "XLA conv, kernel gradient as one matmul per kernel tap"}
         for a in alts:
             lines.append(f"| {names.get(a['impl'], a['impl'])} | {a['steps_per_s']:.2f} | "
                          f"{_fmt(a['steps_per_s'] / base if base else None, 2)} | {a['page_faults_per_step']:.0f} |")
