@@ -178,7 +178,11 @@ class Trainer:
     # The training state lives as one flat list of arrays (what the jitted step takes and donates); the
     # ``nnx.State`` views below are rebuilt on access, outside the hot loop.
     def _set_state(self, params: Any, rest: Any, opt_state: Any) -> None:
-        self._state_leaves, self._state_def = jax.tree.flatten((params, rest, opt_state))
+        leaves, treedef = jax.tree.flatten((params, rest, opt_state))
+        known = getattr(self, "_state_def", None)
+        if known is not None and treedef != known:  # the compiled step reads leaves in ``known``'s order
+            raise ValueError("the restored training state does not have the structure of this model's state")
+        self._state_leaves, self._state_def = leaves, treedef
 
     def _get_state(self) -> tuple[Any, Any, Any]:
         return jax.tree.unflatten(self._state_def, self._state_leaves)
