@@ -15,6 +15,8 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +33,7 @@ from artifex_plugins.vae.layers import (
     dense,
     hidden_dims_list,
     plan_spatial_sizes,
+    require_hook,
     require_rngs,
 )
 
@@ -145,10 +148,12 @@ class _ConvDecoder(nnx.Module):
         self.blocks = nnx.List(self._make_blocks(first, targets, rngs))
         self.output_conv = conv(self.hidden_dims[-1], channels, self.kernel_size, precision=precision, rngs=rngs)
 
-    def _make_blocks(
-        self, in_ch: int, targets: list[tuple[int, int]], rngs: nnx.Rngs
-    ) -> list[nnx.Module]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    _make_blocks: Callable[[int, list[tuple[int, int]], nnx.Rngs], list[nnx.Module]]
+    """The upsampling stages, one per target size: every subclass defines it (checked at class creation)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hook(cls, "_make_blocks")
 
     def __call__(self, z: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Decode ``z`` (``(B, latent_dim)``, or ``(B, h, w, latent_dim)`` with ``spatial=True``) to

@@ -15,7 +15,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +35,7 @@ from artifex_plugins.vae.layers import (
     dense,
     hidden_dims_list,
     plan_spatial_sizes,
+    require_hook,
 )
 
 __all__ = [
@@ -149,8 +151,12 @@ class _ConvEncoder(LazyModule):
         shape = None if input_dim is None else check_shape(input_dim, "input_dim", name, ndim=3)
         self._setup_lazy(shape, rngs)
 
-    def _make_blocks(self, in_ch: int, rngs: nnx.Rngs) -> list[nnx.Module]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    _make_blocks: Callable[[int, nnx.Rngs], list[nnx.Module]]
+    """The stride-2 stages: every subclass defines it (checked at class creation)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hook(cls, "_make_blocks")
 
     def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:
         height, width, channels = input_dim

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "icnr_kernel_init",
     "kernel_init",
     "plan_spatial_sizes",
+    "require_hook",
     "require_rngs",
 ]
 
@@ -207,6 +208,26 @@ def check_shape(shape: Sequence[int] | None, name: str, owner: str, *, ndim: int
     return tuple(int(d) for d in dims)
 
 
+def require_hook(cls: type, name: str) -> None:
+    """Raise ``TypeError`` at class creation when ``cls`` (or a base) does not define method ``name``.
+
+    The shared bases of the encoders and decoders declare their hooks this way instead of as abstract
+    methods (``nnx.Module``'s metaclass does not combine with ``abc.ABCMeta``).
+
+    Example:
+        >>> class Base:
+        ...     def __init_subclass__(cls):
+        ...         require_hook(cls, "_hook")
+        >>> class Broken(Base):
+        ...     pass
+        Traceback (most recent call last):
+        ...
+        TypeError: Broken must define the method _hook(...)
+    """
+    if not callable(getattr(cls, name, None)):
+        raise TypeError(f"{cls.__name__} must define the method {name}(...)")
+
+
 class LazyModule(nnx.Module):
     """A module whose input-dependent layers are built at the first call when ``input_dim`` is None.
 
@@ -238,8 +259,12 @@ class LazyModule(nnx.Module):
             self._lazy_key = None
             self._build(self.input_dim, rngs)
 
-    def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    _build: Callable[[tuple[int, ...], nnx.Rngs], None]
+    """Create the parameters for ``input_dim``: every subclass defines it (checked when the class is created)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hook(cls, "_build")
 
     def _ensure_built(self, input_dim: tuple[int, ...]) -> None:
         if self.input_dim is not None:

@@ -299,3 +299,10 @@ def test_sub_pixel_upsampling_sees_exactly_the_inputs_of_a_stride_2_transposed_c
     interior = ours.reshape(12, 12, -1)[2:-2, 2:-2].sum(axis=-1)
     assert (interior == ((kernel_size + 1) // 2) ** 2).all()
     assert theirs.sum(axis=1).max() == ((kernel_size + 1) // 2) ** 2
+
+
+def test_a_conv_decoder_subclass_without_its_block_hook_fails_at_class_creation() -> None:
+    from artifex_plugins.vae.decoders import _ConvDecoder
+
+    with pytest.raises(TypeError, match="must define the method _make_blocks"):
+        type("NoBlocks", (_ConvDecoder,), {})

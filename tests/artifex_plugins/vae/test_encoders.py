@@ -339,3 +339,15 @@ def test_create_encoder_unified_is_reexported_and_builds_ours() -> None:
         lambda: create_encoder_unified(config=spatial_cfg, encoder_type="resnet", rngs=nnx.Rngs(0)), (1, 8, 8, 1)
     )
     assert isinstance(res, ResNetEncoder) and mean.shape == (1, 2, 2, 3)
+
+
+def test_encoder_bases_check_their_hooks_at_class_creation() -> None:
+    import pytest
+
+    from artifex_plugins.vae.encoders import _ConvEncoder
+    from artifex_plugins.vae.layers import LazyModule
+
+    with pytest.raises(TypeError, match="must define the method _make_blocks"):
+        type("NoBlocks", (_ConvEncoder,), {})
+    with pytest.raises(TypeError, match="must define the method _build"):
+        type("NoBuild", (LazyModule,), {})
