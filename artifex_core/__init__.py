@@ -1,7 +1,7 @@
 """artifex-vae's core: registries, plugins, config, factories, protocols, trainer and CLI.
 
 Importing this package imports neither JAX nor Flax, and loads no plugin: plugins load on first
-registry use.
+registry use, through the process-wide :class:`~artifex_core.host.PluginHost`.
 
 Example:
     >>> import artifex_core
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+import artifex_core.host  # noqa: F401  first: the default plugin host owns the module-level registries
 from artifex_core.config import ConfigError, ModelConfig, load_config
 from artifex_core.factory import (
     create_decoder_unified,

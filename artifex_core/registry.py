@@ -1,9 +1,13 @@
-"""Name registries for encoders, decoders, losses, models and datasets.
+"""Name registries for encoders, decoders, losses, models, datasets, recipes, metrics and loggers.
 
 Everything artifex knows is found by name. A :class:`Registry` maps names (and aliases) to objects or to
 lazy ``"module:attr"`` strings that are imported on first :meth:`Registry.get`, so listing names never
 imports JAX. Every entry also answers to its qualified id ``plugin:name``; a name that two plugins
 register is reported when looked up, never silently overwritten.
+
+This module knows nothing about plugin loading: a registry calls the *loader* it was given (the
+:class:`~artifex_core.host.PluginHost` installs its ``load``) before answering a lookup. The module-level
+``encoders``, ``decoders``, ... and ``registries`` are the default host's registries.
 
 Example:
     >>> from artifex_core.registry import Registry
@@ -19,23 +23,29 @@ import difflib
 import fnmatch
 import importlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "AmbiguousNameError",
     "Entry",
     "Registries",
+    "RegistriesSnapshot",
     "Registry",
+    "RegistrySnapshot",
     "UnknownNameError",
     "decoders",
     "datasets",
     "encoders",
+    "loggers",
     "losses",
+    "metrics",
     "models",
+    "recipes",
     "registries",
 ]
 
@@ -166,10 +176,20 @@ class Entry:
         }
 
 
-def _ensure_plugins() -> None:
-    from artifex_core.plugins import load_plugins
+Loader = Callable[[], object]
+"""Called (with no argument) before a registry answers a lookup; the plugin host's ``load``."""
 
-    load_plugins()
+
+class RegistrySnapshot(NamedTuple):
+    """What one :class:`Registry` held at :meth:`Registry.snapshot` time (read-only).
+
+    Attributes:
+        kind: The registry's kind, checked on restore.
+        table: Every name and alias with the entries answering to it.
+    """
+
+    kind: str
+    table: Mapping[str, tuple[Entry, ...]]
 
 
 class Registry:
@@ -177,7 +197,8 @@ class Registry:
 
     Args:
         kind: What it holds, singular ("encoder"), used in error messages.
-        autoload: Load the installed plugins on first use (the global registries do).
+        loader: Called before every lookup or listing; the plugin host installs its idempotent ``load``
+            here so that plugins load on first use. ``None``: a plain, self-contained registry.
 
     Example:
         >>> reg = Registry("loss")
@@ -188,11 +209,15 @@ class Registry:
         ['zero']
     """
 
-    def __init__(self, kind: str, *, autoload: bool = False) -> None:
+    def __init__(self, kind: str, *, loader: Loader | None = None) -> None:
         self.kind = kind
-        self._autoload = autoload
+        self._loader = loader
         self._by_name: dict[str, list[Entry]] = {}
         self._lock = threading.RLock()
+
+    def set_loader(self, loader: Loader | None) -> None:
+        """Call ``loader`` before every lookup from now on (``None``: stop calling one)."""
+        self._loader = loader
 
     # -- registration ---------------------------------------------------------------------------
     def register(
@@ -255,10 +280,42 @@ class Registry:
                 else:
                     del self._by_name[key]
 
+    def owned_by(self, plugin_name: str) -> list[str]:
+        """Sorted primary names of the entries plugin ``plugin_name`` registered (loads nothing)."""
+        with self._lock:
+            return sorted({e.name for e in self._unique_entries() if e.plugin.name == plugin_name})
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def snapshot(self) -> RegistrySnapshot:
+        """Capture every entry (loads nothing); :meth:`restore` puts this state back.
+
+        Example:
+            >>> reg = Registry("loss")
+            >>> saved = reg.snapshot()
+            >>> _ = reg.register("scratch", abs)
+            >>> reg.restore(saved)
+            >>> reg.names()
+            []
+        """
+        with self._lock:
+            table = {key: tuple(group) for key, group in self._by_name.items()}
+        return RegistrySnapshot(self.kind, MappingProxyType(table))
+
+    def restore(self, snapshot: RegistrySnapshot) -> None:
+        """Put back the entries captured by :meth:`snapshot`, dropping everything registered since.
+
+        Raises:
+            ValueError: If the snapshot was taken of a registry of another kind.
+        """
+        if snapshot.kind != self.kind:
+            raise ValueError(f"a {snapshot.kind} snapshot cannot restore the {self.kind} registry")
+        with self._lock:
+            self._by_name = {key: list(group) for key, group in snapshot.table.items()}
+
     # -- lookup ---------------------------------------------------------------------------------
     def _ready(self) -> None:
-        if self._autoload:
-            _ensure_plugins()
+        if self._loader is not None:
+            self._loader()
 
     def entry(self, name: str) -> Entry:
         """Return the :class:`Entry` for a name, alias or qualified id ``plugin:name``.
@@ -333,38 +390,69 @@ class Registry:
         return f"Registry({self.kind!r}, {len(self._by_name)} names)"
 
 
+RegistriesSnapshot = dict[str, RegistrySnapshot]
+"""A :class:`RegistrySnapshot` per plural kind, from :meth:`Registries.snapshot`."""
+
+
 @dataclass(frozen=True)
 class Registries:
-    """The registries handed to a plugin's ``artifex_register(registry)`` hook."""
+    """The registries handed to a plugin's ``artifex_register(registry)`` hook, one per kind.
 
-    encoders: Registry
-    decoders: Registry
-    losses: Registry
-    models: Registry
-    datasets: Registry
+    Example:
+        >>> regs = Registries()
+        >>> list(regs.by_kind())
+        ['encoders', 'decoders', 'losses', 'models', 'datasets', 'recipes', 'metrics', 'loggers']
+        >>> regs.recipes.kind
+        'recipe'
+    """
+
+    encoders: Registry = field(default_factory=lambda: Registry("encoder"))
+    decoders: Registry = field(default_factory=lambda: Registry("decoder"))
+    losses: Registry = field(default_factory=lambda: Registry("loss"))
+    models: Registry = field(default_factory=lambda: Registry("model"))
+    datasets: Registry = field(default_factory=lambda: Registry("dataset"))
+    recipes: Registry = field(default_factory=lambda: Registry("recipe"))
+    metrics: Registry = field(default_factory=lambda: Registry("metric"))
+    loggers: Registry = field(default_factory=lambda: Registry("logger"))
 
     def by_kind(self) -> dict[str, Registry]:
-        """The registries keyed by their plural kind ("encoders", ...)."""
-        return {
-            "encoders": self.encoders,
-            "decoders": self.decoders,
-            "losses": self.losses,
-            "models": self.models,
-            "datasets": self.datasets,
-        }
+        """The registries keyed by their plural kind ("encoders", ...), in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def set_loader(self, loader: Loader | None) -> None:
+        """Install ``loader`` on every registry (see :meth:`Registry.set_loader`)."""
+        for reg in self.by_kind().values():
+            reg.set_loader(loader)
 
     def unregister_plugin(self, plugin_name: str) -> None:
         """Remove a plugin's entries from every registry."""
         for reg in self.by_kind().values():
             reg.unregister_plugin(plugin_name)
 
+    def owned_by(self, plugin_name: str) -> list[str]:
+        """``kind:name`` of everything plugin ``plugin_name`` registered, sorted (loads nothing)."""
+        return sorted(f"{kind}:{name}" for kind, reg in self.by_kind().items() for name in reg.owned_by(plugin_name))
 
-encoders = Registry("encoder", autoload=True)
-decoders = Registry("decoder", autoload=True)
-losses = Registry("loss", autoload=True)
-models = Registry("model", autoload=True)
-datasets = Registry("dataset", autoload=True)
-registries = Registries(encoders, decoders, losses, models, datasets)
+    def snapshot(self) -> RegistriesSnapshot:
+        """Capture every registry (loads nothing); :meth:`restore` puts this state back."""
+        return {kind: reg.snapshot() for kind, reg in self.by_kind().items()}
+
+    def restore(self, snapshot: RegistriesSnapshot) -> None:
+        """Put every registry back as :meth:`snapshot` found it."""
+        for kind, reg in self.by_kind().items():
+            reg.restore(snapshot[kind])
+
+
+registries = Registries()
+"""The default host's registries (:func:`artifex_core.host.host` installs its loader on them)."""
+encoders = registries.encoders
+decoders = registries.decoders
+losses = registries.losses
+models = registries.models
+datasets = registries.datasets
+recipes = registries.recipes
+metrics = registries.metrics
+loggers = registries.loggers
 
 KIND_ALIASES: dict[str, str] = {
     "encoder": "encoders",
@@ -372,18 +460,28 @@ KIND_ALIASES: dict[str, str] = {
     "loss": "losses",
     "model": "models",
     "dataset": "datasets",
+    "recipe": "recipes",
+    "metric": "metrics",
+    "logger": "loggers",
 }
 
 
-def resolve_kind(kind: str) -> Registry:
+def resolve_kind(kind: str, within: Registries | None = None) -> Registry:
     """Return the registry for ``kind`` ("models" or "model").
+
+    Args:
+        kind: A plural or singular kind.
+        within: The registries to look in (default: the module-level ones).
 
     Raises:
         UnknownNameError: For an unknown kind, with close matches.
+
+    Example:
+        >>> resolve_kind("recipe") is recipes
+        True
     """
-    table = registries.by_kind()
+    table = (registries if within is None else within).by_kind()
     key = KIND_ALIASES.get(kind, kind)
     if key not in table:
         raise UnknownNameError("kind", kind, list(table))
     return table[key]
-

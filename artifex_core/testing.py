@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -28,10 +27,8 @@ from typing import Any
 
 import pytest
 
-from artifex_core import plugins
 from artifex_core.config import ModelConfig
-from artifex_core.plugins import PluginStatus
-from artifex_core.registry import registries
+from artifex_core.host import PluginHost, PluginStatus, host
 
 __all__ = [
     "ConformanceError",
@@ -50,38 +47,42 @@ class ConformanceError(AssertionError):
 
 
 @contextmanager
-def isolated_registries() -> Iterator[None]:
-    """Run a block against a copy of every registry and the plugin table; restore them afterwards."""
-    plugins.load_plugins()
-    saved = {kind: copy.copy(reg._by_name) for kind, reg in registries.by_kind().items()}
-    saved = {kind: {k: list(v) for k, v in table.items()} for kind, table in saved.items()}
-    statuses = dict(plugins._statuses)
+def isolated_registries(plugin_host: PluginHost | None = None) -> Iterator[PluginHost]:
+    """Run a block against the host's loaded state and put everything back afterwards.
+
+    Loads the installed plugins, takes :meth:`~artifex_core.host.PluginHost.snapshot`
+    and restores it on exit: registry entries, plugins (and the commands they added) and statuses.
+
+    Args:
+        plugin_host: The host to isolate (default: the process-wide one, :func:`artifex_core.host.host`).
+
+    Yields:
+        The host.
+    """
+    target = plugin_host or host()
+    target.load()
+    saved = target.snapshot()
     try:
-        yield
+        yield target
     finally:
-        for kind, reg in registries.by_kind().items():
-            reg._by_name = saved[kind]
-        for name in set(plugins._statuses) - set(statuses):
-            pm = plugins.plugin_manager()
-            obj = pm.get_plugin(name)
-            if obj is not None:
-                pm.unregister(obj)
-        plugins._statuses.clear()
-        plugins._statuses.update(statuses)
+        target.restore(saved)
 
 
 @pytest.fixture
-def artifex_registries() -> Iterator[None]:
-    """Pytest fixture: the test runs against isolated registries."""
-    with isolated_registries():
-        yield
+def artifex_registries() -> Iterator[PluginHost]:
+    """Pytest fixture: the test runs against isolated registries (yields the default host)."""
+    with isolated_registries() as isolated:
+        yield isolated
 
 
 @pytest.fixture
 def artifex_plugin() -> Iterator[Callable[..., PluginStatus]]:
-    """Pytest fixture: a function registering a plugin object for this test only (registries isolated)."""
-    with isolated_registries():
-        yield plugins.register_plugin
+    """Pytest fixture: a function registering a plugin object for this test only (registries isolated).
+
+    It takes the arguments of :meth:`~artifex_core.host.PluginHost.register`.
+    """
+    with isolated_registries() as isolated:
+        yield isolated.register
 
 
 def tiny_config(name: str, **overrides: Any) -> ModelConfig:

@@ -25,8 +25,8 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_loads_no_plugin_and_no_jax() -> None:
     result = _run(
-        "import sys, artifex_core, artifex_core.plugins as p;"
-        "print(p._state['loaded'], 'jax' in sys.modules, 'flax' in sys.modules)"
+        "import sys, artifex_core; from artifex_core.host import host;"
+        "print(host().loaded, 'jax' in sys.modules, 'flax' in sys.modules)"
     )
     assert result.stdout.split() == ["False", "False", "False"], result.stderr
 
@@ -125,13 +125,36 @@ def test_disable_switch_skips_before_import() -> None:
     code = (
         "import sys, artifex_core;"
         "print({s.name: s.status for s in artifex_core.plugin_statuses()});"
+        "print('blocked', artifex_core.plugins.plugin_manager().is_blocked('builtin'));"
         "print('artifex_plugins.plugin' in sys.modules)"
     )
     result = _run(code, ARTIFEX_DISABLE_PLUGINS="builtin")
     assert "'builtin': 'disabled'" in result.stdout
+    assert "blocked True" in result.stdout  # through pluggy's set_blocked
     assert result.stdout.strip().endswith("False")  # never imported
     result = _run(code, ARTIFEX_DISABLE_PLUGINS="artifex-vae")  # by distribution name too
-    assert "'builtin': 'disabled'" in result.stdout
+    assert "'builtin': 'disabled'" in result.stdout and "blocked True" in result.stdout
+
+
+def test_hooks_are_called_through_pluggy() -> None:
+    calls: list[tuple[str, list[str]]] = []
+    pm = plugins.plugin_manager()
+    undo = pm.add_hookcall_monitoring(lambda name, impls, kwargs: calls.append((name, [i.plugin_name for i in impls])), lambda *a: None)
+    try:
+        plugins.register_plugin(_Good(), name="test-pluggy")
+    finally:
+        undo()
+        plugins.unregister_plugin("test-pluggy")
+    assert calls == [("artifex_register", ["test-pluggy"])]  # that plugin's implementation only
+
+
+def test_facade_names_are_the_hosts() -> None:
+    from artifex_core import hookspecs, host, registry
+
+    assert artifex_core.hookimpl is plugins.hookimpl is hookspecs.hookimpl
+    assert plugins.plugin_manager() is host.host().plugin_manager
+    assert registry.registries is host.host().registries and registry.models is host.host().registries.models
+    assert plugins.PluginStatus is host.PluginStatus and plugins.PluginLoadError is host.PluginLoadError
 
 
 def test_warnings_do_not_break_other_plugins() -> None:

@@ -1,4 +1,4 @@
-"""Registry behaviour: lazy targets, aliases, globbing, collisions, close-match errors."""
+"""Registry behaviour: lazy targets, aliases, globbing, collisions, close-match errors, loaders, snapshots."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import sys
 
 import pytest
 
+from artifex_core import registry as registry_module
 from artifex_core.registry import (
     AmbiguousNameError,
     PluginInfo,
+    Registries,
     Registry,
     UnknownNameError,
     registering_as,
@@ -128,3 +130,56 @@ def test_resolve_kind_singular_plural_and_typo() -> None:
     assert resolve_kind("models") is resolve_kind("model")
     with pytest.raises(UnknownNameError, match="did you mean 'models'"):
         resolve_kind("modles")
+
+
+def test_resolve_kind_knows_the_new_kinds() -> None:
+    for plural in ("recipes", "metrics", "loggers"):
+        assert resolve_kind(plural) is resolve_kind(plural[:-1]) is getattr(registry_module, plural)
+    regs = Registries()
+    assert resolve_kind("metric", regs) is regs.metrics
+
+
+def test_registries_hold_eight_kinds() -> None:
+    regs = Registries()
+    assert list(regs.by_kind()) == ["encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers"]
+    assert [r.kind for r in regs.by_kind().values()] == ["encoder", "decoder", "loss", "model", "dataset", "recipe", "metric", "logger"]
+    assert list(registry_module.registries.by_kind()) == list(regs.by_kind())
+
+
+def test_loader_runs_before_lookups_and_listings_only() -> None:
+    calls: list[str] = []
+    reg = Registry("thing", loader=lambda: calls.append("load"))
+    reg.register("a", 1)
+    assert calls == []  # registering does not load
+    reg.get("a"), reg.names(), "a" in reg, len(reg)
+    assert len(calls) == 4
+    reg.set_loader(None)
+    reg.get("a")
+    assert len(calls) == 4
+
+
+def test_owned_by_lists_a_plugins_entries() -> None:
+    regs = Registries()
+    with registering_as(PluginInfo("p")):
+        regs.losses.register("a", 1, aliases=("aa",))
+        regs.recipes.register("r", 2)
+    regs.losses.register("b", 3)
+    assert regs.owned_by("p") == ["losses:a", "recipes:r"] and regs.losses.owned_by("local") == ["b"]
+
+
+def test_snapshot_restore_round_trip() -> None:
+    regs = Registries()
+    regs.losses.register("kept", 1, aliases=("k",))
+    saved = regs.snapshot()
+    regs.losses.register("scratch", 2)
+    regs.losses.unregister_plugin("local")
+    regs.metrics.register("m", 3)
+    regs.restore(saved)
+    assert regs.losses.names() == ["kept"] and regs.losses.get("k") == 1 and regs.metrics.names() == []
+    regs.losses.register("again", 4)  # the restored table is a copy: the snapshot stays as taken
+    regs.restore(saved)
+    assert regs.losses.names() == ["kept"]
+    with pytest.raises(TypeError):
+        saved["losses"].table["new"] = ()  # read-only
+    with pytest.raises(ValueError, match="a loss snapshot cannot restore the metric registry"):
+        regs.metrics.restore(saved["losses"])
