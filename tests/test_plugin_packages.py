@@ -1,7 +1,8 @@
 """The two installable plugin packages under tests/plugins/ (pip-installed by .ci/run).
 
-A good plugin is listed, built by name and resolvable by qualified id; a broken one is reported while
-everything else works; the strict and disable switches behave as documented.
+A good plugin is listed, built by name and resolvable by qualified id, and adds a command; the broken
+package's two plugins (one fails on import, one in its commands hook) are reported while everything else
+works; the strict and disable switches behave as documented.
 """
 
 from __future__ import annotations
@@ -59,18 +60,47 @@ def test_broken_plugin_reported_while_list_still_works() -> None:
     assert sorted(plugins["good"]["registered"]) == ["encoders:tiny", "models:tiny_vae"]
 
 
+def test_good_plugin_command_is_in_help_and_runs() -> None:
+    help_text = _artifex("--help", ARTIFEX_DISABLE_PLUGINS="artifex-brokenplugin")
+    assert help_text.returncode == 0 and "good-hello" in help_text.stdout and help_text.stderr == ""
+    result = _artifex("good-hello", "--name", "tests", ARTIFEX_DISABLE_PLUGINS="artifex-brokenplugin")
+    assert result.returncode == 0 and result.stdout == "hello tests from artifex-goodplugin\n"
+    good = next(p for p in json.loads(_artifex("plugins", "--json").stdout) if p["name"] == "good")
+    assert good["commands"] == ["good-hello"] and good["notes"] == []
+
+
+def test_plugin_failing_in_its_commands_hook_is_reported_and_rolled_back() -> None:
+    result = _artifex("--help", ARTIFEX_DISABLE_PLUGINS="broken")
+    assert result.returncode == 0 and "good-hello" in result.stdout and "list" in result.stdout
+    assert "broken-hello" not in result.stdout  # the command it added before raising is removed
+    assert result.stderr.count("plugin 'broken_commands' (artifex-brokenplugin 0.0.1) failed to add its commands") == 1
+    assert result.stderr.count("warning:") == 1
+    plugins = {p["name"]: p for p in json.loads(_artifex("plugins", "--json").stdout)}
+    failed = plugins["broken_commands"]
+    assert failed["status"] == "failed" and failed["registered"] == [] and failed["commands"] == []
+    assert failed["error"] == "RuntimeError: artifex_brokencommands fails in its commands hook on purpose"
+    listing = json.loads(_artifex("list", "losses", "--json").stdout)["losses"]
+    assert {e["name"] for e in listing} >= {"mse", "bce"} and "broken_commands_loss" not in {e["name"] for e in listing}
+    assert _artifex("broken-hello").returncode == 2  # no such command
+    table = _artifex("plugins").stdout
+    assert "broken_commands" in table and "failed" in table and "good-hello" in table
+
+
 def test_strict_switch_fails_the_cli() -> None:
     result = _artifex("list", ARTIFEX_STRICT_PLUGINS="1")
     assert result.returncode == 1
     assert "plugin 'broken'" in result.stderr and "broken on purpose" in result.stderr
     assert "Traceback" not in result.stderr
+    result = _artifex("list", ARTIFEX_STRICT_PLUGINS="1", ARTIFEX_DISABLE_PLUGINS="broken")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "plugin 'broken_commands'" in result.stderr and "commands hook on purpose" in result.stderr
 
 
 def test_disable_switch_silences_the_broken_plugin() -> None:
-    result = _artifex("list", "--json", ARTIFEX_DISABLE_PLUGINS="broken", ARTIFEX_STRICT_PLUGINS="1")
+    result = _artifex("list", "--json", ARTIFEX_DISABLE_PLUGINS="broken,broken_commands", ARTIFEX_STRICT_PLUGINS="1")
     assert result.returncode == 0 and result.stderr == ""
     plugins = {p["name"]: p["status"] for p in json.loads(_artifex("plugins", "--json", ARTIFEX_DISABLE_PLUGINS="artifex-brokenplugin").stdout)}
-    assert plugins["broken"] == "disabled"
+    assert plugins["broken"] == plugins["broken_commands"] == "disabled"
 
 
 def test_plugin_model_built_by_name_through_create_model() -> None:

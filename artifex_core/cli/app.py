@@ -1,4 +1,8 @@
-"""The Typer application behind ``artifex`` and its entry point :func:`main`."""
+"""The Typer application behind ``artifex`` and its entry point :func:`main`.
+
+Importing this module adds the built-in commands only and loads no plugin; :func:`main` then lets each
+plugin add its own through the ``artifex_register_commands(cli)`` hook (:func:`add_plugin_commands`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from artifex_core.cli.errors import EXIT_FAILURE, cli_errors, err_console
+from artifex_core.host import host
 
-__all__ = ["app", "main"]
+__all__ = ["add_plugin_commands", "app", "main"]
 
 app = typer.Typer(
     name="artifex",
@@ -60,11 +65,30 @@ for _name in _COMMAND_MODULES:
     _module.register(app)
 
 
+def add_plugin_commands(cli: typer.Typer = app) -> None:
+    """Load the plugins and call their ``artifex_register_commands(cli=cli)`` hook through pluggy.
+
+    Cheap: a plugin's hook module registers lazy ``"module:attr"`` strings and imports no JAX. A plugin
+    that raises is recorded as failed (``artifex plugins``) and warned about; a command whose name is taken
+    is dropped, keeping the built-in. Calling it again for the same ``cli`` adds nothing twice.
+
+    Example:
+        A script serving artifex's app with the installed plugins' commands, as ``artifex`` does::
+
+            from artifex_core.cli.app import add_plugin_commands, app
+
+            add_plugin_commands(app)
+            app()
+    """
+    host().register_commands(cli)
+
+
 def main() -> None:
     """Run the CLI; any unexpected error becomes one line on stderr and exit code 1."""
     warnings.showwarning = _show_warning
     try:
         with cli_errors():
+            add_plugin_commands(app)
             app()
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

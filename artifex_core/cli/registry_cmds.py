@@ -23,7 +23,10 @@ def _echo_json(data: Any) -> None:
 
 
 def list_cmd(
-    kind: Annotated[str | None, typer.Argument(help="encoders, decoders, losses, models or datasets (default: all).")] = None,
+    kind: Annotated[
+        str | None,
+        typer.Argument(help="encoders, decoders, losses, models, datasets, recipes, metrics or loggers (default: all)."),
+    ] = None,
     pattern: Annotated[str, typer.Argument(help="Glob over names, e.g. 'beta*'.")] = "*",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
@@ -39,6 +42,10 @@ def list_cmd(
         listing = {name: [e.as_dict() for e in reg.entries(pattern)] for name, reg in kinds.items()}
         if as_json:
             _echo_json(listing)
+            return
+        if not any(listing.values()):
+            what = next(iter(listing)) if len(listing) == 1 else "entries"
+            out_console.print(f"no {what} registered" + ("" if pattern == "*" else f" matching {pattern!r}"))
             return
         table = Table(title=None, box=None, header_style="bold")
         for col in ("kind", "name", "aliases", "plugin", "summary"):
@@ -115,7 +122,7 @@ def info_cmd(
 
 
 def plugins_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False) -> None:
-    """Show every installed plugin: distribution, version, status and what it registered."""
+    """Show every installed plugin: distribution, version, status, what it registered and its commands."""
     with cli_errors():
         statuses = [s.as_dict() for s in plugin_statuses()]
         if as_json:
@@ -126,7 +133,11 @@ def plugins_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
             table.add_column(col)
         for s in statuses:
             colour = {"ok": "green", "failed": "red"}.get(s["status"], "yellow")
-            detail = s["error"] if s["status"] == "failed" else ", ".join(s["registered"])
+            detail = s["error"] if s["status"] == "failed" else ", ".join(
+                [*s["registered"], *(f"command {c}" for c in s["commands"])]
+            )
+            if s["notes"]:
+                detail = "; ".join(filter(None, [detail, *s["notes"]]))
             table.add_row(s["name"], s["dist"] or "-", s["version"] or "-", f"[{colour}]{s['status']}[/]", detail)
         out_console.print(table)
 

@@ -1,4 +1,4 @@
-"""`artifex list`, `info`, `plugins`, `--version`, `--help`: output, JSON, exit codes, no JAX."""
+"""`artifex list`, `info`, `plugins`, `--version`, `--help`: output, JSON, exit codes, no JAX; plugin commands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import artifex_core
 from artifex_core.cli import app
+from artifex_core.cli.app import add_plugin_commands
+from artifex_core.cli.registry_cmds import register
+from artifex_core.testing import isolated_registries
 
 runner = CliRunner()
 ARTIFEX = str(Path(sys.executable).with_name("artifex"))
@@ -120,3 +124,79 @@ def test_info_is_the_same_after_the_entry_was_imported() -> None:
     registries.encoders.entry("cnn").load()  # e.g. a model was built earlier in this process
     after = json.loads(runner.invoke(app, ["info", "cnn", "--json"]).stdout)
     assert after == before and all("parameters" in d for d in after)
+
+
+def test_list_shows_every_kind_including_recipes_metrics_and_loggers() -> None:
+    data = json.loads(runner.invoke(app, ["list", "--json"]).stdout)
+    assert list(data) == ["encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers"]
+    for kind in ("recipes", "metrics", "loggers", "recipe", "metric", "logger"):
+        result = runner.invoke(app, ["list", kind, "--json"])
+        assert result.exit_code == 0 and list(json.loads(result.stdout)) == [kind if kind.endswith("s") else f"{kind}s"]
+
+
+def test_list_one_new_kind() -> None:
+    with isolated_registries() as host:
+        empty = runner.invoke(app, ["list", "loggers"])
+        assert empty.exit_code == 0 and empty.stdout.strip() == "no loggers registered"
+        host.registries.recipes.register("quick", "operator:not_", summary="A quick recipe")
+        result = runner.invoke(app, ["list", "recipes"])
+        assert result.exit_code == 0 and "quick" in result.stdout and "A quick recipe" in result.stdout
+        assert "vae" not in result.stdout and "quick" in runner.invoke(app, ["list"]).stdout
+        assert runner.invoke(app, ["list", "recipes", "z*"]).stdout.strip() == "no recipes registered matching 'z*'"
+    assert "quick" not in runner.invoke(app, ["list", "recipes"]).stdout
+
+
+class _Commands:
+    @artifex_core.hookimpl
+    def artifex_register_commands(self, cli):
+        @cli.command("cmd-hello")
+        def cmd_hello() -> None:
+            print("hello from a plugin command")
+
+        @cli.command("plugins")
+        def not_plugins() -> None:
+            print("shadowed")
+
+
+class _CommandsFail:
+    @artifex_core.hookimpl
+    def artifex_register(self, registry):
+        registry.metrics.register("fails_metric", "operator:not_")
+
+    @artifex_core.hookimpl
+    def artifex_register_commands(self, cli):
+        raise RuntimeError("commands exploded")
+
+
+def test_plugin_commands_and_failures_show_in_artifex_plugins() -> None:
+    import typer
+
+    cli = typer.Typer(add_completion=False)
+    register(cli)  # the built-in list/info/plugins
+    with isolated_registries() as host:
+        host.register(_Commands(), name="cmds")
+        host.register(_CommandsFail(), name="cmds-fail")
+        with pytest.warns(artifex_core.PluginLoadWarning):
+            add_plugin_commands(cli)
+        assert runner.invoke(cli, ["cmd-hello"]).stdout == "hello from a plugin command\n"
+        data = {p["name"]: p for p in json.loads(runner.invoke(cli, ["plugins", "--json"]).stdout)}  # the built-in
+        assert data["cmds"]["commands"] == ["cmd-hello"]
+        assert data["cmds"]["notes"] == ["command 'plugins' is taken by built-in: kept the existing one"]
+        assert data["cmds-fail"]["status"] == "failed" and data["cmds-fail"]["error"] == "RuntimeError: commands exploded"
+        table = runner.invoke(cli, ["plugins"]).stdout
+        assert "cmd-hello" in table and "exploded" in table  # (cells wrap at the runner's width)
+        listing = runner.invoke(cli, ["list", "metrics", "--json"])
+        assert listing.exit_code == 0 and "fails_metric" not in listing.stdout  # rolled back, the CLI works
+    assert [c.name for c in cli.registered_commands] == ["list", "info", "plugins"]  # isolation removed cmd-hello
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["plugins"], ["list", "recipes"]])
+def test_main_with_plugin_commands_imports_no_jax(args: list[str]) -> None:
+    code = (
+        "import sys; from artifex_core.cli.app import main;"
+        f"sys.argv = ['artifex', *{args!r}]"
+        "\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('JAX' if any(m in sys.modules for m in ('jax', 'flax')) else 'NOJAX', file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(), timeout=60)
+    assert result.stderr.strip().endswith("NOJAX"), result.stderr

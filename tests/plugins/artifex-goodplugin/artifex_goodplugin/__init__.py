@@ -1,4 +1,5 @@
-"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily."""
+"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily, and one
+command, ``artifex good-hello``. This module imports neither JAX nor Flax."""
 
 from __future__ import annotations
 
@@ -16,3 +17,11 @@ def artifex_register(registry):
         summary="A VAE subclass from a plugin",
         params="artifex_goodplugin.params:TinyVAEParams",
     )
+
+
+@hookimpl
+def artifex_register_commands(cli):
+    @cli.command("good-hello")
+    def good_hello(name: str = "world") -> None:
+        """Say hello from the good plugin."""
+        print(f"hello {name} from artifex-goodplugin")
