@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from artifex_core.data.checks import TrainingDataError, check_training_data
 from artifex_core.data.dataset import Dataset, DatasetError, DatasetUnavailableError, binarize_fixed
 from artifex_core.data.fashion_mnist import load_fashion_mnist
 from artifex_core.data.files import load_image_folder, load_npz
@@ -34,7 +35,9 @@ __all__ = [
     "DatasetError",
     "DatasetUnavailableError",
     "DeviceSplit",
+    "TrainingDataError",
     "binarize_fixed",
+    "check_training_data",
     "dynamic_binarize",
     "epoch_permutation",
     "gather_batch",

@@ -10,6 +10,9 @@ Conventions shared by the whole family:
   ``reconstruct``, ``interpolate``, ``latent_traversal``) is in data space: probabilities under "bce".
 * Losses are nats per example: the reconstruction is summed over each example's data dimensions, the KL
   over latent dimensions, both averaged over the batch.
+* Inputs are checked where they enter: an empty batch (``x.shape[0] == 0``) to ``__call__``, ``encode``,
+  ``decode``, ``reconstruct`` or ``loss_fn``, and an ``n_samples`` that is not an integer >= 1, raise
+  ``ValueError`` (shapes are static, so this holds under ``jit`` too).
 
 See :class:`VAE` for an example.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +32,7 @@ from flax import nnx
 
 from artifex_plugins.vae.losses import CallableLoss, kl_divergence, resolve_loss
 
-__all__ = ["VAE", "apply_precision", "call_module", "draw_key"]
+__all__ = ["VAE", "apply_precision", "call_module", "check_batch", "check_n_samples", "draw_key"]
 
 LOG_VAR_MIN, LOG_VAR_MAX = -20.0, 20.0
 _BATCH_KEYS = ("x", "image", "data")
@@ -68,6 +72,43 @@ def apply_precision(module: nnx.Module, precision: Any) -> None:
     for _, node in nnx.iter_graph(module):
         if isinstance(node, nnx.Module) and hasattr(node, "precision"):
             node.precision = precision
+
+
+def check_batch(x: Any, owner: str, name: str = "x") -> None:
+    """Raise ``ValueError`` when ``x`` is an empty batch (its leading axis has size 0).
+
+    Works on concrete arrays and tracers alike (shapes are static). Arrays of rank 0 pass: the
+    encoders report those with their own shape message.
+
+    Example:
+        >>> check_batch(jnp.zeros((0, 6)), "VAE")
+        Traceback (most recent call last):
+        ...
+        ValueError: VAE: empty batch: x has shape (0, 6); pass at least one example
+    """
+    shape = tuple(jnp.shape(x))
+    if shape and shape[0] == 0:
+        raise ValueError(f"{owner}: empty batch: {name} has shape {shape}; pass at least one example")
+
+
+def check_n_samples(n_samples: Any, owner: str) -> int:
+    """Return ``n_samples`` as an ``int``, or raise ``ValueError`` unless it is an integer >= 1.
+
+    Example:
+        >>> check_n_samples(4, "VAE")
+        4
+        >>> check_n_samples(0, "VAE")
+        Traceback (most recent call last):
+        ...
+        ValueError: VAE: n_samples must be an integer >= 1, got 0
+    """
+    try:
+        n = None if isinstance(n_samples, bool) else operator.index(n_samples)
+    except TypeError:
+        n = None
+    if n is None or n < 1:
+        raise ValueError(f"{owner}: n_samples must be an integer >= 1, got {n_samples!r}")
+    return n
 
 
 def _shape_of(obj: Any) -> tuple[int, ...] | None:
@@ -151,7 +192,13 @@ class VAE(nnx.Module):
         return mean, log_var
 
     def _encode(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> tuple[jax.Array, jax.Array]:
-        return self._check_encoding(call_module(self.encoder, x, rngs=rngs))
+        """Check the batch, run the encoder (:meth:`_run_encoder`) and check its output."""
+        check_batch(x, type(self).__name__)
+        return self._check_encoding(self._run_encoder(x, y, rngs))
+
+    def _run_encoder(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> Any:
+        """The encoder's raw output for ``x`` (conditional models pass ``y`` on)."""
+        return call_module(self.encoder, x, rngs=rngs)
 
     def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
         return call_module(self.decoder, z, rngs=rngs)
@@ -225,8 +272,8 @@ class VAE(nnx.Module):
         if isinstance(dim, bool) or not isinstance(dim, (int, jnp.integer)) or not 0 <= int(dim) < self.latent_dim:
             raise ValueError(f"dim must be an integer in [0, {self.latent_dim}), got {dim!r}")
 
-    @staticmethod
-    def _inputs(batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
+    def _inputs(self, batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
+        """``(x, y)`` of a ``loss_fn`` call, from ``x=``/``y=`` or the batch; raises for an empty batch."""
         y = kwargs.get("y")
         if x is None:
             if isinstance(batch, dict):
@@ -239,19 +286,27 @@ class VAE(nnx.Module):
                 x = batch
         if x is None:
             raise ValueError("loss_fn needs the data: pass x=... or batch=...")
-        return jnp.asarray(x), y
+        x = jnp.asarray(x)
+        check_batch(x, type(self).__name__)
+        return x, y
 
     # -- public API ---------------------------------------------------------------------------------
     def encode(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> tuple[jax.Array, jax.Array]:
         """Encode input to latent distribution parameters ``(mean, log_var)``.
 
         Raises:
-            ValueError: If the encoder output is not a (mean, log_var) pair of matching shapes.
+            ValueError: If ``x`` is an empty batch, or the encoder output is not a (mean, log_var) pair of
+                matching shapes.
         """
         return self._encode(x, None, rngs)
 
     def decode(self, z: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
-        """Decode latent vectors to reconstructions in data space."""
+        """Decode latent vectors to reconstructions in data space.
+
+        Raises:
+            ValueError: If ``z`` is an empty batch.
+        """
+        check_batch(z, type(self).__name__, "z")
         return self.likelihood.to_data(self._decode_raw(z, None, rngs))
 
     @nnx.jit
@@ -263,7 +318,11 @@ class VAE(nnx.Module):
         return self._sample_z(mean, log_var, self._next_key(rngs))
 
     def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
-        """Forward pass: keys reconstructed, reconstruction, mean, log_var, logvar, z."""
+        """Forward pass: keys reconstructed, reconstruction, mean, log_var, logvar, z.
+
+        Raises:
+            ValueError: If ``x`` is an empty batch.
+        """
         return self._forward(x, None, rngs, self._next_key(rngs))[0]
 
     def loss_fn(
@@ -291,6 +350,9 @@ class VAE(nnx.Module):
 
         Returns:
             reconstruction_loss, recon_loss, kl_loss, total_loss, loss (scalars), plus a variant's own terms.
+
+        Raises:
+            ValueError: If the data is missing or an empty batch.
         """
         x, y = self._inputs(batch, x, kwargs)
         raw = None
@@ -325,7 +387,12 @@ class VAE(nnx.Module):
         }
 
     def sample(self, n_samples: int = 1, *, temperature: float = 1.0, rngs: nnx.Rngs | None = None) -> jax.Array:
-        """Sample from the prior: ``z ~ N(0, temperature**2 I)``, decoded to data space."""
+        """Sample from the prior: ``z ~ N(0, temperature**2 I)``, decoded to data space.
+
+        Raises:
+            ValueError: If ``n_samples`` is not an integer >= 1.
+        """
+        n_samples = check_n_samples(n_samples, type(self).__name__)
         z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
         return self._decode_latent(z, None, rngs)
 

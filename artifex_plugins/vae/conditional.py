@@ -1,16 +1,39 @@
 """Conditional VAE (Sohn et al.): encoder and decoder both see a class condition ``y``.
 
-``y`` is accepted by ``__call__``, ``encode``, ``decode``, ``sample``, ``reconstruct``, ``interpolate``,
-``latent_traversal`` and ``loss_fn`` (from ``y=...`` or the batch's "y"/"label"/"labels"), as integer
-labels ``(B,)`` or one-hot rows ``(B, condition_dim)`` (integer arrays are labels, floating or boolean
-arrays one-hot rows, as the wrappers read them). A single condition (an int, a 0-d array or one one-hot
-row) is broadcast over the batch. Without ``y`` the condition is **label 0** for every example.
+The condition ``y`` is given as integer labels ``(B,)`` or one-hot rows ``(B, condition_dim)`` (integer
+arrays are labels, floating or boolean arrays one-hot rows, as the wrappers read them). A single condition
+(an int, a 0-d array or one one-hot row) is broadcast over the batch.
+
+* ``y`` is **required** by ``__call__``, ``encode``, ``decode``, ``reconstruct``, ``interpolate``,
+  ``latent_traversal`` and ``loss_fn`` (``y=...`` or the batch's "y"/"label"/"labels"): without it they
+  raise ``ValueError``. ``sample`` without ``y`` draws each sample's class uniformly at random from the
+  model's rng stream (or ``rngs``).
+* Integer labels outside ``[0, condition_dim)`` (e.g. -1, or 10 for 10 classes) raise ``ValueError``
+  naming the value and its index when the labels are concrete. Under ``jit`` nothing can raise: the
+  wrappers' :class:`~artifex_plugins.vae.layers.LabelEmbedding` turns such labels into NaN embeddings, so
+  the affected outputs and the loss are NaN (the trainer's NaN guard stops the run); a label is never
+  wrapped to another class.
+
 The condition is passed as ``condition=`` to the encoder and decoder, normally the
 :class:`~artifex_plugins.vae.encoders.ConditionalEncoder` / ``ConditionalDecoder`` wrappers.
 
 Example:
-    >>> # cvae = ConditionalVAE(encoder=cond_enc, decoder=cond_dec, latent_dim=32, condition_dim=10)
-    >>> # outputs = cvae(x, y=jnp.array([0, 1, 2])); samples = cvae.sample(4, y=5)
+    >>> import jax.numpy as jnp
+    >>> from flax import nnx
+    >>> from artifex_plugins.vae.decoders import ConditionalDecoder, MLPDecoder
+    >>> from artifex_plugins.vae.encoders import ConditionalEncoder, MLPEncoder
+    >>> rngs = nnx.Rngs(0)
+    >>> enc = ConditionalEncoder(MLPEncoder([8], 2, rngs=rngs), num_classes=3, embed_dim=4, rngs=rngs)
+    >>> dec = ConditionalDecoder(MLPDecoder([8], (6,), 2, rngs=rngs), num_classes=3, embed_dim=4, rngs=rngs)
+    >>> cvae = ConditionalVAE(enc, dec, latent_dim=2, condition_dim=3, rngs=rngs)
+    >>> cvae(jnp.ones((2, 6)), y=jnp.array([0, 2]))["z"].shape
+    (2, 2)
+    >>> cvae.sample(4).shape  # classes drawn uniformly at random
+    (4, 6)
+    >>> cvae(jnp.ones((2, 6)), y=jnp.array([0, 3]))
+    Traceback (most recent call last):
+    ...
+    ValueError: ConditionalVAE: class label 3 at index 1 is outside [0, 3)
 """
 
 from __future__ import annotations
@@ -21,9 +44,12 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.base import VAE, _accepts, call_module
+from artifex_plugins.vae.base import VAE, _accepts, call_module, check_batch, check_n_samples
+from artifex_plugins.vae.layers import check_labels
 
 __all__ = ["ConditionalVAE", "CONDITION_TYPES"]
+
+_ACCEPTED = "integer labels (B,) or a single int, or one-hot rows (B, {c}) or one row ({c},)"
 
 CONDITION_TYPES = ("concat",)
 """Conditioning strategies: "concat" (the wrappers join a label embedding to their input)."""
@@ -45,7 +71,9 @@ class ConditionalVAE(VAE):
 
     Raises:
         ValueError: For an unknown ``condition_type``, modules that take no ``condition``, or a
-            ``condition_dim`` that differs from the wrappers' ``num_classes``.
+            ``condition_dim`` that differs from the wrappers' ``num_classes``. The methods raise
+            ``ValueError`` for a missing ``y`` (all but ``sample``), labels outside ``[0, condition_dim)``
+            and conditions of the wrong shape (see the module docstring for the behaviour under ``jit``).
 
     Example:
         >>> # cvae.sample(n_samples=4, y=jnp.array([5, 5, 5, 5]))
@@ -89,14 +117,23 @@ class ConditionalVAE(VAE):
         self.condition_type = condition_type
 
     # -- conditions ---------------------------------------------------------------------------------
+    def _require_y(self, y: Any) -> None:
+        if y is None:
+            accepted = _ACCEPTED.format(c=self.condition_dim)
+            raise ValueError(f"{type(self).__name__}: y is required: pass y= as {accepted}")
+
     def _condition(self, y: Any, n: int) -> jax.Array:
         """Labels ``(n,)`` or one-hot rows ``(n, condition_dim)`` for a batch of ``n``.
 
         Integer arrays are labels; floating or boolean arrays are one-hot (or soft) rows, as the
         conditional wrappers read them. A scalar label or a single row is broadcast over the batch.
+
+        Raises:
+            ValueError: If ``y`` is None, has the wrong shape, or holds concrete labels outside
+                ``[0, condition_dim)``.
         """
-        if y is None:
-            return jnp.zeros((n,), jnp.int32)
+        self._require_y(y)
+        check_labels(y, self.condition_dim, type(self).__name__)
         y = jnp.asarray(y)
         is_int = jnp.issubdtype(y.dtype, jnp.integer)
         if y.ndim == 0:
@@ -104,16 +141,22 @@ class ConditionalVAE(VAE):
         if y.ndim == 1 and not is_int:
             y = y[None]  # one one-hot row
         if y.ndim > 2 or (y.ndim == 2 and y.shape[1] != self.condition_dim):
-            raise ValueError(f"y must be labels (B,) or one-hot (B, {self.condition_dim}), got shape {y.shape}")
+            accepted = _ACCEPTED.format(c=self.condition_dim)
+            raise ValueError(f"{type(self).__name__}: y must be {accepted}, got shape {y.shape}")
         if y.shape[0] == 1 and n != 1:
             return jnp.broadcast_to(y, (n, *y.shape[1:]))
         if y.shape[0] != n:
             raise ValueError(f"y has {y.shape[0]} conditions for a batch of {n}")
         return y
 
-    def _encode(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> tuple[jax.Array, jax.Array]:
-        cond = self._condition(y, x.shape[0])
-        return self._check_encoding(call_module(self.encoder, x, condition=cond, rngs=rngs))
+    def _run_encoder(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> Any:
+        cond = self._condition(y, jnp.shape(x)[0])
+        return call_module(self.encoder, x, condition=cond, rngs=rngs)
+
+    def _inputs(self, batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
+        x, y = super()._inputs(batch, x, kwargs)
+        self._require_y(y)
+        return x, y
 
     def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
         cond = self._condition(y, z.shape[0])
@@ -121,17 +164,18 @@ class ConditionalVAE(VAE):
 
     # -- public API with y --------------------------------------------------------------------------
     def __call__(self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
-        """Forward pass with conditioning (keys as :meth:`VAE.__call__`)."""
+        """Forward pass with conditioning (keys as :meth:`VAE.__call__`); ``y`` is required."""
         return self._forward(x, y, rngs, self._next_key(rngs))[0]
 
     def encode(
         self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None
     ) -> tuple[jax.Array, jax.Array]:
-        """Encode with conditioning to ``(mean, log_var)``."""
+        """Encode with conditioning to ``(mean, log_var)``; ``y`` is required."""
         return self._encode(x, y, rngs)
 
     def decode(self, z: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> jax.Array:
-        """Decode with conditioning, in data space."""
+        """Decode with conditioning, in data space; ``y`` is required."""
+        check_batch(z, type(self).__name__, "z")
         return self._decode_latent(z, y, rngs)
 
     def sample(
@@ -142,8 +186,21 @@ class ConditionalVAE(VAE):
         y: jax.Array | None = None,
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
-        """Sample with conditioning: ``y`` has ``n_samples`` entries or is one condition (label 0 if None)."""
+        """Sample with conditioning: ``y`` has ``n_samples`` entries or is one condition.
+
+        Without ``y`` each sample's class is drawn uniformly from ``[0, condition_dim)`` with a key from
+        the model's rng stream (or ``rngs``); pass ``y`` to know or choose the classes.
+
+        Raises:
+            ValueError: If ``n_samples`` is not an integer >= 1, or for a bad ``y``.
+
+        Example:
+            >>> # cvae.sample(4, y=5)  # four samples of class 5; cvae.sample(4) mixes classes
+        """
+        n_samples = check_n_samples(n_samples, type(self).__name__)
         z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
+        if y is None:
+            y = jax.random.randint(self._next_key(rngs), (n_samples,), 0, self.condition_dim)
         return self._decode_latent(z, y, rngs)
 
     def reconstruct(
@@ -154,7 +211,7 @@ class ConditionalVAE(VAE):
         deterministic: bool = False,
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
-        """Reconstruct inputs under condition ``y``; ``deterministic=True`` decodes the posterior mean."""
+        """Reconstruct inputs under condition ``y`` (required); ``deterministic=True`` decodes the posterior mean."""
         return self._reconstruct(x, y, deterministic, rngs)
 
     def interpolate(
@@ -166,7 +223,7 @@ class ConditionalVAE(VAE):
         y: jax.Array | None = None,
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
-        """Interpolate between posterior means under one condition ``y`` (label 0 if None), endpoints included."""
+        """Interpolate between posterior means under one condition ``y`` (required), endpoints included."""
         return self._interpolate(x1, x2, steps, self._single_condition(y), rngs)
 
     def latent_traversal(
@@ -179,13 +236,12 @@ class ConditionalVAE(VAE):
         y: jax.Array | None = None,
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
-        """Traverse latent ``dim`` of ``x``'s posterior mean under one condition ``y`` (label 0 if None)."""
+        """Traverse latent ``dim`` of ``x``'s posterior mean under one condition ``y`` (required)."""
         return self._latent_traversal(x, dim, range_vals, steps, self._single_condition(y), rngs)
 
     def _single_condition(self, y: Any) -> Any:
         """One condition for a whole interpolation/traversal: a label or a one-hot row ``(1, C)``."""
-        if y is None:
-            return None
+        self._require_y(y)
         y = jnp.asarray(y)
         is_int = jnp.issubdtype(y.dtype, jnp.integer)
         if y.ndim == 0:
@@ -196,4 +252,6 @@ class ConditionalVAE(VAE):
             return y[None]
         if y.ndim == 2 and y.shape == (1, self.condition_dim):
             return y
-        raise ValueError(f"expected one condition (a label or a one-hot row), got shape {y.shape}")
+        raise ValueError(
+            f"{type(self).__name__}: expected one condition (a label or a one-hot row), got shape {y.shape}"
+        )

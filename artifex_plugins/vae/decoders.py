@@ -308,6 +308,8 @@ class ConditionalDecoder(nnx.Module):
     the label enters the base's first layer additively, as concatenating ``[z, embed(label)]`` would. The
     identity path keeps ``z``'s scale, so prior samples ``z ~ N(0, I)`` stay meaningful. Spatial latents
     ``(B, h, w, latent_dim)`` get the same shift at every position.
+    An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.layers.LabelEmbedding`).
 
     Args:
         decoder: Base decoder taking ``(B, latent_dim)`` (or spatial) latents.

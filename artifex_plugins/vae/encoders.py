@@ -328,6 +328,9 @@ class ConditionalEncoder(nnx.Module):
       to one value per input element and added, ``x + reshape(W e + b, x.shape)`` (for the first linear or
       convolutional layer this is a class-dependent input pattern, as expressive as concatenation).
 
+    An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.layers.LabelEmbedding`).
+
     Args:
         encoder: Base encoder returning ``(mean, log_var)``.
         num_classes: Number of conditioning classes.

@@ -25,6 +25,7 @@ __all__ = [
     "LazyInitKey",
     "LazyModule",
     "as_image",
+    "check_labels",
     "check_latent_dim",
     "check_positive_int",
     "check_shape",
@@ -340,6 +341,34 @@ def crop_to(x: jax.Array, hw: tuple[int, int]) -> jax.Array:
     return x[:, :h, :w, :]
 
 
+def check_labels(labels: Any, num_classes: int, owner: str) -> None:
+    """Raise ``ValueError`` for a concrete integer label outside ``[0, num_classes)``, naming it and its index.
+
+    Labels are integer scalars or ``(B,)`` arrays. A no-op on tracers (under ``jit`` values are unknown;
+    :class:`LabelEmbedding` then turns bad labels into NaN instead) and on anything else (one-hot rows).
+
+    Example:
+        >>> check_labels(jnp.array([0, 2, -1]), 3, "LabelEmbedding")
+        Traceback (most recent call last):
+        ...
+        ValueError: LabelEmbedding: class label -1 at index 2 is outside [0, 3)
+    """
+    if isinstance(labels, jax.core.Tracer):
+        return
+    ids = np.asarray(labels)
+    if not np.issubdtype(ids.dtype, np.integer) or ids.ndim > 1 or ids.size == 0:
+        return
+    flat = ids.reshape(-1)
+    bad = np.flatnonzero((flat < 0) | (flat >= num_classes))
+    if bad.size:
+        first = int(bad[0])
+        more = f" ({bad.size} labels in all)" if bad.size > 1 else ""
+        where = f" at index {first}" if ids.ndim else ""
+        raise ValueError(
+            f"{owner}: class label {int(flat[first])}{where} is outside [0, {num_classes}){more}"
+        )
+
+
 class LabelEmbedding(nnx.Module):
     """Class labels to embeddings; integer ids and one-hot rows give identical results.
 
@@ -347,6 +376,10 @@ class LabelEmbedding(nnx.Module):
     arrays of shape ``(B, num_classes)``, are one-hot (or soft) rows, multiplied with the embedding table at
     full precision, so an exact one-hot row returns exactly the row of the table. A single label (scalar,
     ``(1,)`` or ``(1, num_classes)``) is broadcast to the batch. The table starts as N(0, 1) entries.
+
+    Integer labels outside ``[0, num_classes)`` never select another class: eagerly they raise
+    ``ValueError`` naming the value and its index; under ``jit`` (where nothing can raise) their
+    embedding rows are NaN, so everything computed from them, and a loss, is NaN.
 
     Example:
         >>> emb = LabelEmbedding(10, 4, rngs=nnx.Rngs(0))
@@ -370,12 +403,14 @@ class LabelEmbedding(nnx.Module):
         k = self.num_classes
         is_int = jnp.issubdtype(labels.dtype, jnp.integer)
         if is_int and labels.ndim <= 1:
+            check_labels(labels, k, type(self).__name__)
             ids = labels.reshape(-1).astype(jnp.int32)
-            if not isinstance(ids, jax.core.Tracer):
-                bad = np.asarray(ids)
-                if bad.size and (bad.min() < 0 or bad.max() >= k):
-                    raise ValueError(f"class labels must lie in [0, {k}), got {bad.tolist()}")
-            out = self.embed(ids)
+            if isinstance(ids, jax.core.Tracer):
+                # nnx.Embed would wrap negative ids (-1 -> class k-1) and, with one class, ignore the id.
+                valid = (ids >= 0) & (ids < k)
+                out = jnp.where(valid[:, None], self.embed(jnp.where(valid, ids, 0)), jnp.nan)
+            else:
+                out = self.embed(ids)
         elif labels.ndim in (1, 2) and labels.shape[-1] == k:
             onehot = labels.reshape(-1, k).astype(self.embed.embedding.dtype)
             out = jnp.dot(onehot, self.embed.embedding[...], precision=jax.lax.Precision.HIGHEST)

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.base import VAE, draw_key
+from artifex_plugins.vae.base import VAE, check_n_samples, draw_key
 from artifex_plugins.vae.quantizer import code_shape, perplexity, split_codes, vector_quantize
 
 __all__ = ["CodeUsage", "EMAState", "VQVAE"]
@@ -245,8 +245,9 @@ class VQVAE(VAE):
         """Draw codes from the temperature-reshaped code prior and decode them (data space).
 
         Raises:
-            ValueError: If ``temperature <= 0``.
+            ValueError: If ``n_samples`` is not an integer >= 1 or ``temperature <= 0``.
         """
+        n_samples = check_n_samples(n_samples, type(self).__name__)
         if isinstance(temperature, (int, float)) and temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         grid = code_shape(self._require_latent_shape(), self.embedding_dim)

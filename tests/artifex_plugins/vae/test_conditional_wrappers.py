@@ -217,8 +217,8 @@ def test_condition_none_is_a_value_error() -> None:
 @pytest.mark.parametrize(
     ("labels", "match"),
     [
-        (jnp.array([0, 10]), r"class labels must lie in \[0, 10\)"),
-        (jnp.array([-1, 2]), r"class labels must lie in \[0, 10\)"),
+        (jnp.array([0, 10]), r"class label 10 at index 1 is outside \[0, 10\)"),
+        (jnp.array([-1, 2]), r"class label -1 at index 0 is outside \[0, 10\)"),
         (jnp.zeros((2, 9)), "one-hot"),
         (jnp.array([0.0, 1.0]), "floating labels are read as one-hot"),
         (jnp.array([0, 1, 2]), "got 3 labels for a batch of 2"),
