@@ -2,7 +2,12 @@
 
 Names (``model``, ``encoder``, ``decoder``) are checked against the registries and ``parameters``
 against the pydantic model that the chosen variant registers, so a typo anywhere is an error naming the
-field, the value and what is allowed. Validation imports no JAX.
+field, the value and what is allowed. :meth:`ModelConfig.check_buildable` (run by :func:`load_config`, so by
+``artifex validate`` and ``artifex build``) also checks what building needs: ``encoder_kwargs`` /
+``decoder_kwargs`` against the classes' constructors read from source, ``output_dim`` against ``input_dim``
+and integer ranges. Config files and ``--set`` values must hold JSON values only (strings, finite numbers,
+booleans, null, lists, mappings with string keys), nested at most :data:`MAX_DEPTH` levels; anything else is
+a :class:`ConfigError` naming the file and the field. Validation imports no JAX.
 
 Example:
     >>> cfg = ModelConfig(model="beta_vae", input_dim=(784,), latent_dim=8, hidden_dims=(64,),
@@ -13,8 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
+import inspect
 import json
+import math
+import re
+import sys
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,13 +33,197 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, field_validator, model_validator
 
-from artifex_core.registry import UnknownNameError, decoders, encoders, models
+from artifex_core.introspect import class_constant, defines_method, keyword_parameters
+from artifex_core.registry import Entry, UnknownNameError, decoders, encoders, models
 
-__all__ = ["ConfigError", "ModelConfig", "apply_overrides", "format_validation_error", "load_config", "read_config_file"]
+__all__ = [
+    "INT32_MAX",
+    "INT64_MAX",
+    "MAX_DEPTH",
+    "ConfigError",
+    "ModelConfig",
+    "apply_overrides",
+    "format_validation_error",
+    "load_config",
+    "read_config_file",
+]
+
+MAX_DEPTH = 32
+"""Deepest nesting of lists and mappings a config file or ``--set`` value may have."""
+MAX_VALUES = 100_000
+"""Most values (scalars, lists, mappings; YAML aliases counted each time) a config may hold."""
+MAX_FILE_BYTES = 16 * 2**20
+"""Largest config file read."""
+INT64_MAX = 2**63 - 1
+"""Largest integer magnitude a config file or ``--set`` value may hold."""
+INT32_MAX = 2**31 - 1
+"""Largest integer a model config may pass to a model: JAX computes with 32-bit integers by default."""
+
+_ALLOWED_VALUES = "allowed: strings, finite numbers, true/false, null, lists and mappings with string keys"
 
 
 class ConfigError(ValueError):
     """A config file that cannot be read or an override that cannot be applied."""
+
+
+class _LongInt:
+    """Stands in for an integer literal too long for Python to convert (``sys.get_int_max_str_digits``)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _int_digit_limit() -> int | None:
+    return sys.get_int_max_str_digits() or None
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, shortened to ``limit`` characters, never failing (huge integers, odd objects)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {_digits(value)} digits"
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a repr that fails must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _digits(value: int) -> int:
+    return max(1, math.ceil(abs(value).bit_length() * math.log10(2)))
+
+
+def _path_text(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _describe(value: Any) -> str:
+    """What a non-JSON value is, in words: ``a date (2024-01-01)``."""
+    if isinstance(value, _dt.datetime):
+        return f"a timestamp ({value.isoformat()})"
+    if isinstance(value, _dt.date):
+        return f"a date ({value.isoformat()})"
+    if isinstance(value, _dt.time):
+        return f"a time ({value.isoformat()})"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data"
+    return f"a {type(value).__name__} ({_show(value, 40)})"
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why a scalar is not an acceptable JSON value, or None when it is one."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, _LongInt):
+        return f"an integer of {value.digits} digits is out of range (at most {INT64_MAX} in magnitude)"
+    if isinstance(value, int):
+        if abs(value) > INT64_MAX:
+            return f"{_show(value)} is out of range (at most {INT64_MAX} in magnitude)"
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value} is not a finite number (JSON has no inf or nan)"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"the string {_show(value, 40)} is not valid Unicode (it holds a lone surrogate)"
+        return None
+    return f"{_describe(value)} is not a JSON value ({_ALLOWED_VALUES})"
+
+
+def _json_clean(value: Any, where: str, path: tuple[str | int, ...] = ()) -> Any:
+    """A deep copy of ``value`` made of plain JSON values only (tuples become lists).
+
+    Raises:
+        ConfigError: ``"{where}: {path}: {what is wrong}"`` for the first value that is not plain JSON, a
+            mapping key that is not a string, nesting deeper than :data:`MAX_DEPTH` or more than
+            :data:`MAX_VALUES` values.
+    """
+    budget = [MAX_VALUES]
+
+    def fail(at: tuple[str | int, ...], problem: str) -> ConfigError:
+        return ConfigError(f"{where}: {_path_text(at)}: {problem}" if at else f"{where}: {problem}")
+
+    def walk(node: Any, at: tuple[str | int, ...]) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise fail((), f"holds more than {MAX_VALUES} values (YAML aliases are counted each time they are used)")
+        if isinstance(node, (dict, list, tuple)) and len(at) >= MAX_DEPTH:
+            raise fail(at, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            out = {}
+            for key, child in node.items():
+                if not isinstance(key, str):
+                    what = _describe(key) if isinstance(key, (_dt.date, _dt.time)) else _show(key, 40)
+                    raise fail(at, f"key {what} (type {type(key).__name__}) is not a string (quote it)")
+                problem = _json_problem(key)
+                if problem is not None:
+                    raise fail(at, f"key: {problem}")
+                out[key] = walk(child, (*at, key))
+            return out
+        if isinstance(node, (list, tuple)):
+            return [walk(child, (*at, i)) for i, child in enumerate(node)]
+        problem = _json_problem(node)
+        if problem is not None:
+            raise fail(at, problem)
+        return node
+
+    return walk(value, path)
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that turns integer literals too long to convert into :class:`_LongInt`."""
+
+
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node))
+    limit = _int_digit_limit()
+    digits = sum(ch.isdigit() for ch in text)
+    if limit is not None and digits > limit:
+        return _LongInt(digits)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+
+
+def _json_int(text: str) -> Any:
+    limit = _int_digit_limit()
+    digits = len(text.lstrip("-"))
+    return _LongInt(digits) if limit is not None and digits > limit else int(text)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _parse_text(text: str, suffix: str, where: str) -> Any:
+    """Parse ``text`` as JSON, YAML or TOML by ``suffix``; every parser failure is a :class:`ConfigError`."""
+    try:
+        if suffix == ".json":
+            return json.loads(text, parse_int=_json_int)
+        if suffix in {".yaml", ".yml"}:
+            return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deep to parse (at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:
+        limit = _int_digit_limit()
+        long = re.search(r"\d[\d_]{%d,}" % (limit or 4300), text) if "integer string conversion" in str(exc) else None
+        if long is not None:
+            line = text.count("\n", 0, long.start()) + 1
+            digits = sum(ch.isdigit() for ch in long.group())
+            raise ConfigError(
+                f"{where}: line {line}: an integer of {digits} digits is out of range "
+                f"(at most {INT64_MAX} in magnitude)"
+            ) from None
+        raise ConfigError(f"{where} could not be parsed: {_one_line(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a parser raises on bad text is a parse error
+        raise ConfigError(f"{where} could not be parsed: {_one_line(exc)}") from None
 
 
 def _dims(value: Any) -> Any:
@@ -153,6 +347,40 @@ class ModelConfig(BaseModel):
             return dict(self.parameters)
         return params_cls.model_validate(self.parameters).model_dump()
 
+    def check_buildable(self) -> ModelConfig:
+        """Check what :func:`artifex_core.create_model` needs beyond each field being valid; imports no JAX.
+
+        - ``encoder`` / ``decoder`` name base classes, not wrappers (registry meta ``wrapper``).
+        - ``encoder_kwargs`` / ``decoder_kwargs`` keys are arguments of the encoder / decoder class that is
+          built (its constructor read from source, inherited parameters included; a class taking
+          ``**kwargs`` or defining ``from_config`` takes anything), not the ones the factory passes itself
+          (``latent_dim``, ``hidden_dims``, ...), and every required argument is given. With
+          ``conditional=true`` they still go to the base class: the wrappers take none.
+        - An encoder or decoder declaring a class attribute ``input_ndim`` / ``output_ndim`` gets an
+          ``input_dim`` / ``output_dim`` of that many axes.
+        - ``output_dim`` has as many values as ``input_dim`` (the loss compares the reconstruction with the
+          input, reshaped), unless the model's registry entry declares ``meta={"reconstructs_input": False}``.
+        - ``conditional=true`` needs a model whose ``__call__`` takes ``y``.
+        - Integers passed to the model (dims, ``parameters``, extra arguments) fit JAX's 32-bit integers.
+
+        Returns:
+            The config itself.
+
+        Raises:
+            pydantic.ValidationError: One error per problem, each message naming the field, the value
+                and what is allowed (see :func:`format_validation_error`).
+        """
+        problems = _build_problems(self)
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    {"type": "value_error", "loc": loc, "input": value, "ctx": {"error": ValueError(message)}}
+                    for loc, value, message in problems
+                ],
+            )
+        return self
+
     @classmethod
     def from_file(cls, path: str | Path, overrides: Iterable[str] = ()) -> ModelConfig:
         """Load a config from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file, then apply overrides."""
@@ -178,6 +406,192 @@ def _params_model(model: Any) -> Any:
         return None
 
 
+_Problem = tuple[tuple[str | int, ...], Any, str]
+
+# What the factory passes itself (artifex_core.factory.create_encoder_unified / create_decoder_unified):
+# keyword -> the config field it comes from (None: not a config field).
+_FACTORY_KWARGS = {
+    "encoder": {"hidden_dims": "hidden_dims", "latent_dim": "latent_dim", "activation": "activation",
+                "input_dim": "input_dim", "rngs": None},
+    "decoder": {"hidden_dims": "decoder_hidden_dims", "output_dim": "output_dim", "latent_dim": "latent_dim",
+                "activation": "activation", "rngs": None},
+}
+
+
+def _class_name(entry: Entry) -> str:
+    return entry.target_path.rpartition(":")[2] or entry.name
+
+
+def _defines(entry: Entry, method: str) -> bool:
+    """Whether the entry's class defines ``method`` (read from source when the entry is not imported)."""
+    if isinstance(entry.target, str):
+        return bool(defines_method(entry.target, method))
+    return hasattr(entry.target, method)
+
+
+def _keywords(entry: Entry, method: str) -> tuple[dict[str, bool], bool] | None:
+    """``({name: required}, takes **kwargs)`` of the entry's ``method`` (``__init__``: its constructor).
+
+    None when unknown: the source cannot be found, or the object has no readable signature.
+    """
+    target = entry.target
+    if isinstance(target, str):
+        found = keyword_parameters(target, method)
+        if found is None:
+            return None
+        params, var_keyword = found
+        return {p["name"]: bool(p["required"]) for p in params}, var_keyword
+    func = target if method == "__init__" and not inspect.isclass(target) else getattr(target, method, None)
+    if func is None:
+        return None
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    signature = list(sig.parameters.values())
+    if inspect.isclass(target) and signature and signature[0].kind is not inspect.Parameter.VAR_POSITIONAL:
+        signature = signature[1:]  # self
+    names = {
+        p.name: p.default is inspect.Parameter.empty
+        for p in signature
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+    return names, any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature)
+
+
+def _kwargs_problems(kind: str, name: str, entry: Entry, given: dict[str, Any]) -> list[_Problem]:
+    field = f"{kind}_kwargs"
+    factory = _FACTORY_KWARGS[kind]
+    problems: list[_Problem] = []
+    for key, value in given.items():
+        if key in factory:
+            source = factory[key]
+            why = f"set by the config field {source!r}" if source else "passed by the factory itself"
+            problems.append(((field, key), value, f"{field}.{key}: {why}; remove it from {field} (got {_show(value)})"))
+    found = _keywords(entry, "__init__")
+    if found is None:
+        return problems
+    accepted, var_keyword = found
+    owner = f"{kind} {name!r} ({_class_name(entry)})"
+    allowed = [n for n in accepted if n not in factory]
+    if not var_keyword:
+        for key, value in given.items():
+            if key in factory or key in accepted:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                (
+                    (field, key),
+                    value,
+                    f"{field}.{key}: unknown argument for {owner} (got {_show(value)}){hint} "
+                    f"(allowed: {', '.join(allowed) or 'none'})",
+                )
+            )
+    for key, required in accepted.items():
+        if required and key not in factory and key not in given:
+            problems.append(((field, key), None, f"{field}.{key}: required by {owner}; set {field}.{key}"))
+    return problems
+
+
+def _ndim_problems(kind: str, name: str, entry: Entry, field: str, shape: tuple[int, ...]) -> list[_Problem]:
+    attr = "input_ndim" if kind == "encoder" else "output_ndim"
+    if isinstance(entry.target, str):
+        ndim = class_constant(entry.target, attr)
+    else:
+        ndim = getattr(entry.target, attr, None)
+    if not isinstance(ndim, int) or isinstance(ndim, bool) or len(shape) == ndim:
+        return []
+    return [
+        (
+            (field,),
+            list(shape),
+            f"{field}: {kind} {name!r} ({_class_name(entry)}) needs {ndim} axes, got {list(shape)} "
+            f"({len(shape)} axes)" + ("; images are (H, W, C)" if ndim == 3 else ""),
+        )
+    ]
+
+
+def _takes_condition(entry: Entry) -> bool:
+    found = _keywords(entry, "__call__")
+    return found is None or found[1] or "y" in found[0]
+
+
+def _int_range_problems(value: Any, path: tuple[str | int, ...]) -> list[_Problem]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        if abs(value) > INT32_MAX:
+            return [
+                (
+                    path,
+                    value,
+                    f"{_path_text(path)}: {_show(value)} is out of range "
+                    f"(at most {INT32_MAX} in magnitude: JAX computes with 32-bit integers)",
+                )
+            ]
+        return []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _int_range_problems(v, (*path, k))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _int_range_problems(v, (*path, i))]
+    return []
+
+
+def _build_problems(cfg: ModelConfig) -> list[_Problem]:
+    """Everything :meth:`ModelConfig.check_buildable` reports, in field order."""
+    problems: list[_Problem] = []
+    derived = {"output_dim": cfg.input_dim, "decoder_hidden_dims": tuple(reversed(cfg.hidden_dims))}
+    for field in ("input_dim", "output_dim", "latent_dim", "hidden_dims", "decoder_hidden_dims", "num_classes",
+                  "embed_dim", "encoder_kwargs", "decoder_kwargs", "parameters"):
+        value = getattr(cfg, field)
+        if field not in derived or value != derived[field]:  # a derived value's own field is reported
+            problems += _int_range_problems(value, (field,))
+    model = models.entry(cfg.model)
+    custom_model = _defines(model, "from_config")
+    parts = (("encoder", encoders, cfg.encoder, cfg.encoder_kwargs, "input_dim", cfg.input_dim),
+             ("decoder", decoders, cfg.decoder, cfg.decoder_kwargs, "output_dim", cfg.output_dim or cfg.input_dim))
+    for kind, registry, name, given, dims_field, shape in parts:
+        entry = registry.entry(name)
+        if entry.meta.get("wrapper"):
+            bases = ", ".join(n for n in registry.names() if not registry.entry(n).meta.get("wrapper"))
+            problems.append(
+                ((kind,), name, f"{kind}: {name!r} is a wrapper; pick a base {kind} ({bases}) and set conditional=true")
+            )
+            continue
+        if custom_model or _defines(entry, "from_config"):
+            continue
+        problems += _kwargs_problems(kind, name, entry, given)
+        problems += _ndim_problems(kind, name, entry, dims_field, tuple(shape))
+        if cfg.conditional and "conditional" not in registry:
+            problems.append(
+                (("conditional",), True, f"conditional: no 'conditional' {kind} wrapper is registered to condition it")
+            )
+    output = tuple(cfg.output_dim or cfg.input_dim)
+    if model.meta.get("reconstructs_input", True) and math.prod(output) != math.prod(cfg.input_dim):
+        problems.append(
+            (
+                ("output_dim",),
+                list(output),
+                f"output_dim: {list(output)} has {math.prod(output)} values but input_dim {list(cfg.input_dim)} "
+                f"has {math.prod(cfg.input_dim)}; model {cfg.model!r} reconstructs its input, so they need as many "
+                "values (drop output_dim to use input_dim)",
+            )
+        )
+    if cfg.conditional and not _takes_condition(model):
+        takers = [n for n in models.names() if _takes_condition(models.entry(n))]
+        hint = f"use a conditional model ({', '.join(takers)}) or " if takers else ""
+        problems.append(
+            (
+                ("conditional",),
+                True,
+                f"conditional: model {cfg.model!r} ({_class_name(model)}) takes no condition (its __call__ has "
+                f"no 'y'); {hint}set conditional=false",
+            )
+        )
+    return problems
+
+
 def _validate_parameters(model: str, params_cls: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
     try:
         validated = params_cls.model_validate(given)
@@ -193,7 +607,7 @@ def _validate_parameters(model: str, params_cls: type[BaseModel], given: dict[st
                     f"parameters.{name}: unknown parameter for model {model!r}{hint} (allowed: {', '.join(allowed)})"
                 )
             else:
-                problems.append(f"parameters.{name}: {err['msg']} (got {err.get('input')!r})")
+                problems.append(f"parameters.{name}: {err['msg']} (got {_show(err.get('input'))})")
         raise ValueError("; ".join(problems)) from None
     return validated.model_dump(exclude_unset=True)
 
@@ -202,7 +616,7 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     """One line per problem, each naming the field: ``latent_dim: Input should be greater than 0 (got -1)``."""
     lines = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "config"
+        field = _path_text(tuple(err["loc"])) or "config"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(field, list(ModelConfig.model_fields), n=1)
@@ -211,61 +625,100 @@ def format_validation_error(exc: ValidationError) -> list[str]:
         elif err["type"] == "value_error":
             lines.append(msg if ":" in msg.split(" ")[0] else f"{field}: {msg}")
         else:
-            lines.append(f"{field}: {msg} (got {err.get('input')!r})")
+            lines.append(f"{field}: {msg} (got {_show(err.get('input'))})")
     return lines
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Read a JSON, YAML or TOML file into a dict.
+    """Read a JSON, YAML or TOML file (UTF-8) into a dict of plain JSON values.
 
     Raises:
-        ConfigError: Missing file, unknown extension or a parse error, naming the file.
+        ConfigError: Missing or unreadable file, unknown extension, text that is not UTF-8, a parse error,
+            a value that is not plain JSON (a YAML date, a set, binary data, a non-string key, inf or nan),
+            an integer beyond :data:`INT64_MAX` or nesting deeper than :data:`MAX_DEPTH`: naming the file
+            and, where there is one, the field (``config file 'm.yaml': parameters.beta_default: a date
+            (2024-01-01) is not a JSON value ...``).
     """
     path = Path(path)
+    where = f"config file {str(path)!r}"
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    text = path.read_text()
+        raise ConfigError(f"{where} does not exist")
     suffix = path.suffix.lower()
+    if suffix not in {".json", ".yaml", ".yml", ".toml"}:
+        raise ConfigError(f"{where}: unknown format {suffix!r} (allowed: .json, .yaml, .yml, .toml)")
     try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix in {".yaml", ".yml"}:
-            data = yaml.safe_load(text)
-        elif suffix == ".toml":
-            data = tomllib.loads(text)
-        else:
-            raise ConfigError(f"config file {str(path)!r}: unknown format {suffix!r} (allowed: .json, .yaml, .yml, .toml)")
-    except (json.JSONDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"config file {str(path)!r} could not be parsed: {exc}") from None
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{where} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{where} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}, column {column} (save it as UTF-8)"
+        ) from None
+    data = _parse_text(text, suffix, where)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {str(path)!r} must hold a mapping, not {type(data).__name__}")
-    return data
+        raise ConfigError(f"{where} must hold a mapping, not {type(data).__name__}")
+    return _json_clean(data, where)
+
+
+def _override_value(item: str, raw: str, path: tuple[str, ...]) -> Any:
+    """The YAML value of one override, checked like a config file's values (unparsable YAML stays a string)."""
+    where = f"override {_show(item)}"
+    if not raw.strip():
+        return raw
+    try:
+        value = yaml.load(raw, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return raw
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deep to parse (at most {MAX_DEPTH} levels)") from None
+    except Exception as exc:  # noqa: BLE001 - e.g. an impossible date: YAML that parses to nothing valid
+        raise ConfigError(f"{where}: {_one_line(exc)} (quote the value to pass a string)") from None
+    try:
+        return _json_clean(value, where, path)
+    except ConfigError as exc:
+        if isinstance(value, (_dt.date, _dt.time, bytes, bytearray, set, frozenset)):
+            raise ConfigError(f"{exc} (quote the value to pass a string)") from None
+        raise
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``key=value`` overrides; dotted keys reach into mappings, values are parsed as YAML.
 
+    Values are checked as a config file's are (plain JSON values only, finite numbers, integers within
+    :data:`INT64_MAX`, at most :data:`MAX_DEPTH` levels, keys included).
+
     Example:
         >>> apply_overrides({"parameters": {}}, ["latent_dim=8", "parameters.beta_default=4"])
         {'parameters': {'beta_default': 4}, 'latent_dim': 8}
+
+    Raises:
+        ConfigError: An override that is not ``key=value``, has an empty key part, reaches through a value
+            that is not a mapping, or whose value is not plain JSON.
     """
-    data = json.loads(json.dumps(data))
+    data = _json_clean(data, "config")
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"override {item!r} must look like key=value")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else raw
-        except yaml.YAMLError:
-            value = raw
+            raise ConfigError(f"override {_show(item)} must look like key=value")
+        parts = tuple(part.strip() for part in key.strip().split("."))
+        if not all(parts):
+            raise ConfigError(f"override {_show(item)}: key {_show(key.strip())} has an empty part")
+        if len(parts) > MAX_DEPTH:
+            raise ConfigError(f"override {_show(item)}: key nested deeper than {MAX_DEPTH} levels")
+        value = _override_value(item, raw, parts)
         node = data
-        parts = key.strip().split(".")
         for part in parts[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"override {item!r}: {part!r} is not a mapping")
+                raise ConfigError(f"override {_show(item)}: {part!r} is not a mapping")
             node = child
         node[parts[-1]] = value
     return data
@@ -274,12 +727,15 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
 def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), **base: Any) -> ModelConfig:
     """Build a :class:`ModelConfig` from a file (optional), keyword defaults and ``key=value`` overrides.
 
+    The result is also checked with :meth:`ModelConfig.check_buildable`: what this accepts, ``create_model``
+    builds.
+
     Raises:
         ConfigError: The file cannot be read or an override is malformed.
-        pydantic.ValidationError: The result is not a valid config.
+        pydantic.ValidationError: The result is not a valid config, or not one that can be built.
     """
     data: dict[str, Any] = dict(base)
     if path is not None:
         data.update(read_config_file(path))
     data = apply_overrides(data, overrides)
-    return ModelConfig.model_validate(data)
+    return ModelConfig.model_validate(data).check_buildable()

@@ -50,8 +50,12 @@ def apply_sets(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply ``key=value`` overrides (values parsed as YAML) to the part each key belongs to.
 
+    Each value is checked as :func:`~artifex_core.config.apply_overrides` checks it (plain JSON values,
+    finite numbers, integers in range, bounded nesting), with the key as typed: errors name ``train.seed``,
+    not the ``seed`` it is routed to.
+
     Raises:
-        ConfigError: An override without ``=``.
+        ConfigError: An override without ``=`` or with a value that is not a plain JSON value.
     """
     to_model, to_train = [], []
     for item in sets:
@@ -59,6 +63,7 @@ def apply_sets(
         key = key.strip()
         if not sep or not key:
             raise ConfigError(f"--set {item!r} must look like key=value")
+        apply_overrides({}, [item])  # the value's checks, naming the key as typed
         if key.startswith("train."):
             to_train.append(f"{key.removeprefix('train.')}={value}")
         elif key.split(".")[0] in TrainConfig.model_fields:

@@ -113,3 +113,87 @@ def test_variant_cross_field_check() -> None:
     (line,) = _lines(model="vqvae", latent_dim=20, parameters={"embedding_dim": 64})
     assert line.startswith("parameters.embedding_dim: latent_dim (20) must be a multiple of embedding_dim (64)")
     assert ModelConfig(model="vqvae", latent_dim=16, parameters={"embedding_dim": 8}).parameters["embedding_dim"] == 8
+
+
+def _build_lines(**kwargs: object) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        ModelConfig(**kwargs).check_buildable()
+    return format_validation_error(info.value)
+
+
+def test_unknown_encoder_and_decoder_kwargs_name_field_value_and_allowed() -> None:
+    (line,) = _build_lines(input_dim=(8, 8, 1), encoder="cnn", encoder_kwargs={"spatail": True})
+    assert line == (
+        "encoder_kwargs.spatail: unknown argument for encoder 'cnn' (CNNEncoder) (got True); did you mean 'spatial'? "
+        "(allowed: spatial, flatten, kernel_size, precision)"
+    )
+    (line,) = _build_lines(input_dim=(8, 8, 1), decoder="resnet", decoder_kwargs={"blocks_per_stag": 1})
+    assert line.startswith(
+        "decoder_kwargs.blocks_per_stag: unknown argument for decoder 'resnet' (ResNetDecoder) (got 1)"
+    )
+    assert "did you mean 'blocks_per_stage'?" in line and "kernel_size" in line  # inherited parameters too
+    (line,) = _build_lines(input_dim=(8,), encoder_kwargs={"foo": 1})
+    assert line == "encoder_kwargs.foo: unknown argument for encoder 'mlp' (MLPEncoder) (got 1) (allowed: precision)"
+
+
+def test_kwargs_the_factory_passes_itself_are_rejected() -> None:
+    lines = _build_lines(input_dim=(8,), encoder_kwargs={"latent_dim": 3}, decoder_kwargs={"hidden_dims": [4]})
+    assert lines == [
+        "encoder_kwargs.latent_dim: set by the config field 'latent_dim'; remove it from encoder_kwargs (got 3)",
+        "decoder_kwargs.hidden_dims: set by the config field 'decoder_hidden_dims'; remove it from decoder_kwargs "
+        "(got [4])",
+    ]
+
+
+def test_conditional_kwargs_go_to_the_base_class_not_the_wrapper() -> None:
+    cfg = ModelConfig(model="conditional_vae", input_dim=(8, 8, 1), encoder="cnn", decoder="cnn", num_classes=3,
+                      encoder_kwargs={"kernel_size": 1}, decoder_kwargs={"kernel_size": 1})
+    assert cfg.check_buildable() is cfg
+    (line,) = _build_lines(model="conditional_vae", num_classes=3, input_dim=(8,), encoder_kwargs={"embed_dim": 4})
+    assert line.startswith("encoder_kwargs.embed_dim: unknown argument for encoder 'mlp' (MLPEncoder)")
+
+
+def test_output_dim_needs_as_many_values_as_input_dim() -> None:
+    (line,) = _build_lines(input_dim=(8,), output_dim=(4,))
+    assert line == (
+        "output_dim: [4] has 4 values but input_dim [8] has 8; model 'vae' reconstructs its input, so they need as "
+        "many values (drop output_dim to use input_dim)"
+    )
+    (line,) = _build_lines(model="vqvae", latent_dim=4, parameters={"embedding_dim": 4}, input_dim=(8, 8, 1),
+                           encoder="cnn", decoder="cnn", output_dim=(4, 4, 1))
+    assert line.startswith("output_dim: [4, 4, 1] has 16 values but input_dim [8, 8, 1] has 64")
+    for inp, out in [((8,), (2, 4)), ((28, 28, 1), (784,)), ((8, 8, 1), (1, 8, 8))]:  # reshaped by the loss
+        ModelConfig(input_dim=inp, output_dim=out).check_buildable()
+
+
+def test_conditional_needs_a_model_taking_a_condition_and_a_base_encoder() -> None:
+    (line,) = _build_lines(conditional=True, num_classes=3, input_dim=(8,))
+    assert line.startswith("conditional: model 'vae' (VAE) takes no condition (its __call__ has no 'y'); use a "
+                           "conditional model (conditional_vae")
+    assert line.endswith("or set conditional=false")
+    (line,) = _build_lines(encoder="conditional", input_dim=(8,))
+    assert line.startswith("encoder: 'conditional' is a wrapper; pick a base encoder (cnn, mlp, resnet")
+
+
+def test_integers_passed_to_the_model_fit_32_bits() -> None:
+    (line,) = _build_lines(model="beta_vae", input_dim=(8,), parameters={"beta_warmup_steps": 2**40})
+    assert line == (
+        "parameters.beta_warmup_steps: 1099511627776 is out of range (at most 2147483647 in magnitude: JAX "
+        "computes with 32-bit integers)"
+    )
+    (line,) = _build_lines(input_dim=(8,), hidden_dims=(4, 2**31))  # reported once, not again as decoder_hidden_dims
+    assert line.startswith("hidden_dims[1]: 2147483648 is out of range")
+
+
+def test_a_model_config_itself_stays_usable_for_other_encoder_types() -> None:
+    # the factory functions take the encoder type separately, so ModelConfig alone does not check kwargs
+    cfg = ModelConfig(input_dim=(8, 8, 1), encoder_kwargs={"spatial": True})
+    with pytest.raises(ValidationError, match="encoder_kwargs.spatial: unknown argument for encoder 'mlp'"):
+        cfg.check_buildable()
+
+
+def test_load_config_checks_buildable(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"input_dim": [8], "decoder_kwargs": {"spatial": True}}))
+    with pytest.raises(ValidationError, match="decoder_kwargs.spatial: unknown argument for decoder 'mlp'"):
+        load_config(path)
