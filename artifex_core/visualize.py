@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from artifex_core.atomic import atomic_write
 
 __all__ = ["make_image_grid", "save_bar_chart", "save_codebook_usage", "save_image_grid", "to_uint8_images"]
 
@@ -90,16 +93,20 @@ def make_image_grid(
     return grid
 
 
+def _write_png(img: Image.Image, path: str | Path) -> Path:
+    """Encode ``img`` as PNG and replace ``path`` atomically (never through a symlink)."""
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    return atomic_write(path, buffer.getvalue())
+
+
 def _save_png(array: np.ndarray, path: str | Path, scale: int) -> Path:
     if scale < 1:
         raise ValueError(f"scale must be a positive integer, got {scale}")
     img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG")
-    return path
+    return _write_png(img, path)
 
 
 def save_image_grid(
@@ -178,10 +185,7 @@ def save_bar_chart(
             draw.rectangle((left, base - bar, left + bar_width - 1, base - 1), fill=color)
     if margin > 0:
         draw.line((0, base, width - 1, base), fill=(128, 128, 128))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG")
-    return path
+    return _write_png(img, path)
 
 
 def save_codebook_usage(

@@ -57,7 +57,7 @@ def _default_out(model: str, dataset: str) -> Path:
 def _setup_jax(no_compile_cache: bool) -> None:
     import logging
 
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
     if not no_compile_cache:
         from artifex_core.training.compile_cache import enable_compile_cache
 
@@ -158,6 +158,7 @@ def train_cmd(
         from artifex_core.training.overrides import apply_sets, split_config
         from artifex_core.training.recipes import recipe
         from artifex_core.training.run_dir import RunDir, RunDirError
+        from artifex_core.training.run_lock import RunLock
 
         if resume:
             if out is None:
@@ -165,8 +166,16 @@ def train_cmd(
             given = [flag for flag, v in (("--config", config), ("--model", model), ("--dataset", dataset)) if v]
             if given:
                 raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
+            run = RunDir(out)
             try:
-                model_part, train_part = split_config(RunDir(out).read_config())
+                RunLock(out).check_free()
+                run.check_trainable(resume=True)  # someone's folder is refused before its files are read
+                if run.path.is_dir() and not run.config_path.exists():
+                    raise RunDirError(
+                        f"nothing to resume in {str(run.path)!r}: it has no config.json yet (the run stopped "
+                        "before it started); run the same command again without --resume"
+                    )
+                model_part, train_part = split_config(run.read_config())
             except RunDirError as exc:
                 raise UsageError(f"cannot resume: {exc}") from None
         elif config is not None:
@@ -186,15 +195,20 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
            no_compile_cache: bool) -> None:
     from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training.config import TrainConfigError
-    from artifex_core.training.run_dir import RunDir
+    from artifex_core.training.run_dir import RunDir, RunDirError
+    from artifex_core.training.run_lock import RunLock
 
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
-    if not resume and RunDir(run_dir).has_checkpoints():
-        raise UsageError(f"{run_dir} already holds a trained run; pass --resume to continue it or choose another --out")
+    try:
+        RunLock(run_dir).check_free()  # a folder in use: name its holder
+        RunDir(run_dir).check_trainable(resume=resume)  # refuse someone's folder before anything is loaded
+    except RunDirError as exc:
+        raise UsageError(str(exc)) from None
     _setup_jax(no_compile_cache)
     from artifex_core.data.loading import load_dataset
     from artifex_core.training.progress import RichProgress
     from artifex_core.training.run import RunSetupError, model_config_for, run_training
+    from artifex_core.training.checkpoint import CheckpointError
     from artifex_core.training.trainer import NonFiniteLossError
 
     try:
@@ -209,8 +223,10 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])
     except NonFiniteLossError as exc:
         raise _failure(str(exc)) from None
-    except TrainConfigError as exc:  # batch size vs data or devices, optimizer arguments
+    except (TrainConfigError, RunDirError, DatasetError) as exc:  # batch vs data, a folder in use, bad labels
         raise UsageError(str(exc)) from None
+    except CheckpointError as exc:  # --resume found only damaged checkpoints
+        raise _failure(str(exc)) from None
     finally:
         progress.close()
     summary = _summary(run)
@@ -221,6 +237,7 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
 
 
 def _load(run_dir: Path, checkpoint: str) -> Any:
+    from artifex_core.training.checkpoint import CheckpointError
     from artifex_core.training.run import load_run
     from artifex_core.training.run_dir import RunDirError
 
@@ -228,6 +245,8 @@ def _load(run_dir: Path, checkpoint: str) -> Any:
         return load_run(run_dir, checkpoint)
     except RunDirError as exc:
         raise UsageError(str(exc)) from None
+    except CheckpointError as exc:
+        raise _failure(str(exc)) from None
 
 
 def sample_cmd(

@@ -22,13 +22,16 @@ from flax import nnx
 from artifex_core.config import ModelConfig
 from artifex_core.data.dataset import Dataset
 from artifex_core.data.loading import load_dataset
-from artifex_core.training.checkpoint import Checkpointer
+from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
+from artifex_core.training.resources import check_model_fits
 from artifex_core.training.run_dir import RunDir, RunDirError
+from artifex_core.training.run_lock import holding_lock
+from artifex_core.training.segments import end_segment, start_segment
 from artifex_core.training.sharding import is_main_process
-from artifex_core.training.trainer import Callback, FitResult, Trainer, check_setup
+from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer, check_setup
 
 __all__ = [
     "LoadedRun",
@@ -165,7 +168,10 @@ def run_training(
 ) -> TrainingRun:
     """Train ``model_cfg`` as ``train_cfg`` says into the run folder ``out_dir``.
 
-    Writes ``config.json``, ``metrics.jsonl``, ``checkpoints/`` and (when ``pictures``) the pictures.
+    Writes ``config.json``, ``metrics.jsonl``, ``checkpoints/`` and (when ``pictures``) the pictures. The folder
+    is checked before anything is loaded (a non-empty folder that is not an artifex run is refused) and locked
+    while training. On ``resume``, what changed in ``train_cfg`` is recorded in ``config.json``'s ``segments``
+    with the epoch it applies from, and undone there if the run diverges.
 
     Args:
         model_cfg: The model (validated against the dataset by :func:`model_config_for`).
@@ -176,25 +182,113 @@ def run_training(
         callbacks: Trainer callbacks (progress bars, ...).
         devices: Devices for data parallelism (default: all local ones).
         pictures: Write ``samples.png`` and friends at the end.
+
+    Raises:
+        RunDirError: The folder is not trainable (foreign, trained without ``resume``, locked by another
+            process), or ``resume`` would change the model.
+        NonFiniteLossError: Training diverged (checkpoints are kept; this run's train changes are undone).
     """
+    run = RunDir(out_dir)
+    if is_main_process():
+        run.check_trainable(resume=resume)  # before anything is loaded or written
     ds = dataset or load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
     model_cfg = model_config_for(model_cfg, ds)
     train_cfg = resolve_train_config(train_cfg, model_cfg)
-    run = RunDir(out_dir)
-    check_setup(train_cfg, ds, conditional=model_cfg.conditional, devices=devices)  # fail before building
+    num_classes = model_cfg.num_classes if model_cfg.conditional else None
+    check_setup(train_cfg, ds, conditional=model_cfg.conditional, devices=devices, num_classes=num_classes)
+    if not is_main_process():
+        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures=False)
+    with holding_lock(run.path):
+        run.write_marker()
+        previous = run.read_config() if resume and run.exists() else None
+        if previous is not None:
+            _check_same_model(previous["model"], model_cfg, run)
+        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures, previous)
+
+
+def _check_same_model(stored: dict[str, Any], model_cfg: ModelConfig, run: RunDir) -> None:
+    """A resumed run keeps its model: its checkpoints hold that model's arrays."""
+    given = model_cfg.model_dump(mode="json")
+    changed = [k for k in sorted(set(stored) | set(given)) if stored.get(k) != given.get(k)]
+    if changed:
+        what = ", ".join(f"{k} {stored.get(k)!r} -> {given.get(k)!r}" for k in changed[:3])
+        raise RunDirError(
+            f"--resume cannot change the model of {str(run.path)!r} ({what}); start a new run with another --out"
+        )
+
+
+def _train(
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    run: RunDir,
+    ds: Dataset,
+    resume: bool,
+    callbacks: Sequence[Callback],
+    devices: Sequence[jax.Device] | None,
+    pictures: bool,
+    previous: dict[str, Any] | None = None,
+) -> TrainingRun:
+    check_model_fits(model_cfg, train_cfg.seed, copies=4.0, purpose="training")
     model = build_model(model_cfg, train_cfg.seed)
     painter = _Pictures(ds, run.path, model_cfg.num_classes if model_cfg.conditional else None, train_cfg.seed)
-    extra = [painter] if pictures and is_main_process() else []
+    extra: list[Callback] = [painter] if pictures else []
+    record = _RecordConfig(run, previous) if is_main_process() else None
     trainer = Trainer(
         model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
-        callbacks=[*extra, *callbacks],
+        callbacks=[*([record] if record else []), *extra, *callbacks],
     )
-    if is_main_process():
-        run.write_config(_payload(model_cfg, train_cfg, ds, trainer.mesh.size))
-    result = trainer.fit(resume=resume)
+    if record is not None:  # before the first step, so that a run killed while compiling can resume
+        record.begin(_payload(model_cfg, train_cfg, ds, trainer.mesh.size), _newest_epoch(run) if resume else 0)
+    try:
+        result = trainer.fit(resume=resume)
+    except NonFiniteLossError as exc:
+        if record is None or record.config is None:
+            raise
+        reverted = record.end("diverged", step=exc.step, epoch=exc.epoch)
+        if not reverted:
+            raise
+        undone = ", ".join(f"{k}={after!r}" for k, (_, after) in reverted.items())
+        kept = ", ".join(f"{k}={before!r}" for k, (before, _) in reverted.items())
+        raise NonFiniteLossError(
+            f"{exc}; this run's changes ({undone}) were not kept: a plain --resume continues with {kept}",
+            exc.step, exc.epoch, exc.last_good_epoch,
+        ) from None
+    if record is not None:
+        record.end("finished")
     if extra and not result.history:  # nothing trained now (a finished run resumed): draw the final state
         painter.draw(model)
     return TrainingRun(result, model, model_cfg, train_cfg, run, ds, painter.paths)
+
+
+def _newest_epoch(run: RunDir) -> int:
+    if not run.checkpoints.is_dir():
+        return 0
+    return max((int(p.name) for p in run.checkpoints.iterdir() if p.is_dir() and p.name.isdigit()), default=0)
+
+
+class _RecordConfig(Callback):
+    """Keeps ``config.json``: the configs and this segment (from which epoch, what changed, how it ended)."""
+
+    def __init__(self, run: RunDir, previous: dict[str, Any] | None) -> None:
+        self.run, self.previous = run, previous
+        self.config: dict[str, Any] | None = None
+
+    def begin(self, payload: dict[str, Any], from_epoch: int) -> None:
+        self.config = start_segment(self.previous, payload, from_epoch=from_epoch)
+        self.run.write_config(self.config)
+
+    def on_fit_start(self, trainer: Trainer, start_epoch: int) -> None:
+        segment = self.config["segments"][-1] if self.config else None
+        if segment is not None and segment["from_epoch"] != start_epoch:  # fell back past a damaged checkpoint
+            segment["from_epoch"] = start_epoch
+            self.run.write_config(self.config)  # type: ignore[arg-type]
+
+    def end(self, status: str, **facts: Any) -> dict[str, list[Any]]:
+        if self.config is None:
+            return {}
+        self.config, reverted = end_segment(self.config, status, **facts)
+        self.run.write_config(self.config)
+        return reverted
 
 
 class _Pictures(Callback):
@@ -232,10 +326,14 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
 
     Args:
         run_dir: The run folder.
-        checkpoint: ``"latest"``, ``"best"`` or an epoch number.
+        checkpoint: ``"latest"``, ``"best"`` or an epoch number. ``latest`` and ``best`` fall back to the newest
+            good checkpoint when theirs is damaged (one :class:`CheckpointWarning`); a number is that one only.
+
+    Reading takes no lock and changes nothing, so it works while a run is writing the folder.
 
     Raises:
         RunDirError: Not a run folder, no checkpoint, or no such checkpoint.
+        CheckpointError: No usable checkpoint (one line naming the run folder and each fault).
     """
     run = RunDir(run_dir)
     config = run.read_config()
@@ -243,26 +341,30 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
     train_cfg = TrainConfig.model_validate(config["train"])
     if not run.has_checkpoints():
         raise RunDirError(f"run folder {str(run.path)!r} has no checkpoint yet")
+    check_model_fits(model_cfg, train_cfg.seed, copies=3.0, purpose="loading it")
     model = build_model(model_cfg, train_cfg.seed)
     model.train()
     _, params, rest = nnx.split(model, nnx.Param, ...)
     template = {"params": params, "rest": rest, "opt_state": make_optimizer(train_cfg, 1).init(params)}
-    with Checkpointer(run.checkpoints, keep=train_cfg.keep_checkpoints) as ckpt:
-        if checkpoint == "latest":
-            epoch = ckpt.latest_epoch()
-        elif checkpoint == "best":
-            epoch = ckpt.best_epoch() or ckpt.latest_epoch()
+    with Checkpointer(run.checkpoints, read_only=True) as ckpt:
+        have = ckpt.epochs()
+        if checkpoint in ("latest", "best"):
+            first = ckpt.best_epoch() if checkpoint == "best" else None
+            candidates = ([first] if first in have else []) + [e for e in reversed(have) if e != first]
         else:
             try:
                 epoch = int(checkpoint)
-            except ValueError:
+            except (TypeError, ValueError):
                 raise RunDirError(
                     f"checkpoint must be 'latest', 'best' or an epoch number, got {checkpoint!r}"
                 ) from None
-        if epoch is None or epoch not in ckpt.epochs():
-            have = ckpt.epochs() or "none"
-            raise RunDirError(f"no checkpoint {checkpoint!r} in {str(run.checkpoints)!r} (have: {have})")
-        state, meta = ckpt.restore(epoch, template)
+            if epoch not in have:
+                raise RunDirError(f"no checkpoint {checkpoint!r} in {str(run.checkpoints)!r} (have: {have or 'none'})")
+            candidates = [epoch]
+        try:
+            epoch, state, meta, _ = ckpt.restore_first_good(template, candidates)
+        except CheckpointError as exc:
+            raise CheckpointError(f"run folder {str(run.path)!r}: {exc}") from None
     nnx.update(model, state["params"], state["rest"])
     model.eval()
     return LoadedRun(model, model_cfg, train_cfg, epoch, meta, run, config)

@@ -23,12 +23,14 @@ import numpy as np
 from flax import nnx
 from jax.sharding import Mesh
 
+from artifex_core.data.checks import check_training_data
 from artifex_core.data.dataset import Dataset
 from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
-from artifex_core.training.checkpoint import Checkpointer
+from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig, TrainConfigError
 from artifex_core.training.optim import make_optimizer, make_schedule
 from artifex_core.training.run_dir import RunDir
+from artifex_core.training.run_lock import holding_lock
 from artifex_core.training.sharding import batch_sharding, is_main_process, make_mesh, replicated_sharding
 from artifex_core.training.steps import StepSpec, make_eval_step, make_flat_train_step
 
@@ -80,16 +82,26 @@ def has_convolutions(model: nnx.Module) -> bool:
 
 
 def check_setup(
-    config: TrainConfig, dataset: Dataset, *, conditional: bool = False, devices: Sequence[jax.Device] | None = None
+    config: TrainConfig,
+    dataset: Dataset,
+    *,
+    conditional: bool = False,
+    devices: Sequence[jax.Device] | None = None,
+    num_classes: int | None = None,
 ) -> Mesh:
     """Check that ``config`` fits ``dataset`` and the devices (before building anything); returns the mesh.
+
+    The data are checked on the host too (:func:`~artifex_core.data.check_training_data`): labels in
+    ``[0, num_classes)``, one per image, consistent shapes, no NaN or inf.
 
     Raises:
         TrainConfigError: Labels missing for a conditional model, a batch larger than the training split, or a
             batch that does not divide over the devices.
+        DatasetError: Bad data (the message names the split, the index and the value).
     """
     if conditional and not dataset.has_labels:
         raise TrainConfigError(f"dataset {dataset.name!r} has no labels; a conditional model needs them")
+    check_training_data(dataset, num_classes=num_classes, conditional=conditional)
     devs = list(devices) if devices is not None else jax.devices()
     mesh = make_mesh(devs if config.data_parallel else devs[:1])
     if config.batch_size % mesh.size:
@@ -276,29 +288,49 @@ class Trainer:
         return _mean(chunks)
 
     def fit(self, *, resume: bool = False) -> FitResult:
-        """Train for ``config.epochs`` epochs (continuing from the latest checkpoint when ``resume``).
+        """Train for ``config.epochs`` epochs (continuing from the newest good checkpoint when ``resume``).
+
+        With a ``run_dir``, the folder is checked first (:meth:`RunDir.check_trainable`: a foreign folder is
+        refused before anything is written), then locked for the whole fit. ``metrics.jsonl`` keeps only the
+        rows up to the checkpoint resumed from, so its epochs are strictly increasing whatever the moment of a
+        crash. A damaged newest checkpoint is moved to ``checkpoints.damaged/`` with one warning, and the
+        newest good one is resumed.
 
         Returns:
             The per-epoch records; the model holds the final state.
 
         Raises:
             NonFiniteLossError: The loss became NaN/inf (the message names the step; checkpoints are kept).
+            RunDirError: The folder is not trainable (foreign, trained without ``resume``, or locked).
+            CheckpointError: ``resume`` found checkpoints but none is usable.
         """
+        if self.run is None or not is_main_process():
+            return self._fit(resume)
+        self.run.check_trainable(resume=resume)
+        with holding_lock(self.run.path):
+            self.run.write_marker()
+            return self._fit(resume)
+
+    def _fit(self, resume: bool) -> FitResult:
         cfg = self.config
         self._setup()
         self.checkpointer = Checkpointer(self.run.checkpoints, keep=cfg.keep_checkpoints) if self.run else None
         result = FitResult()
         elapsed_before = 0.0
         try:
-            if resume and self.checkpointer is not None and self.checkpointer.latest_epoch() is not None:
-                latest = self.checkpointer.latest_epoch()
-                state, meta = self.checkpointer.restore(latest, self.state())
+            if resume and self.checkpointer is not None and self.checkpointer.epochs():
+                try:
+                    _, state, meta, damaged = self.checkpointer.restore_first_good(self.state())
+                except CheckpointError as exc:
+                    raise CheckpointError(f"cannot resume run folder {str(self.run.path)!r}: {exc}") from None
+                if damaged and is_main_process():
+                    self.checkpointer.quarantine(damaged)
                 self._set_state(state["params"], state["rest"], state["opt_state"])
                 self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
                 elapsed_before = float(meta.get("elapsed_s", 0.0))
                 result.start_epoch = self.epoch
-                if self.run is not None and is_main_process():
-                    self.run.truncate_metrics(self.epoch)
+            if self.run is not None and is_main_process():
+                self.run.truncate_metrics(self.epoch)  # rows past the checkpoint resumed from (or all) go
             for cb in self.callbacks:
                 cb.on_fit_start(self, self.epoch)
             start = time.perf_counter()
