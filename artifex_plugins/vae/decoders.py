@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -111,6 +111,9 @@ class MLPDecoder(nnx.Module):
 
 class _ConvDecoder(nnx.Module):
     """Shared logic of the CNN and ResNet decoders: project z to a small grid, upsample, output conv."""
+
+    output_ndim: ClassVar[int] = 3
+    """Outputs are images ``(H, W, C)``; config validation reads this without importing the class."""
 
     def __init__(
         self,

@@ -123,6 +123,9 @@ class MLPEncoder(LazyModule):
 class _ConvEncoder(LazyModule):
     """Shared logic of the CNN and ResNet encoders: a stride-2 trunk, then pooling and latent heads."""
 
+    input_ndim: ClassVar[int] = 3
+    """Inputs are images ``(H, W, C)``; config validation reads this without importing the class."""
+
     def __init__(
         self,
         hidden_dims: list,

@@ -81,11 +81,11 @@ def test_what_build_cannot_build_validate_rejects(tmp_path: Path, cfg: dict[str,
         assert message in line and "Traceback" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the built-in conv encoders/decoders do not declare input_ndim/output_ndim yet, so validate cannot know "
-    "they need (H, W, C); build says 'CNNEncoder: input_dim must be (H, W, C) for images'",
-)
-def test_conv_encoders_need_images(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["validate", str(_file(tmp_path, {"input_dim": [16], "encoder": "cnn", **TINY}))])
-    assert result.exit_code == 2
+@pytest.mark.parametrize("part", ["encoder", "decoder"])
+@pytest.mark.parametrize("name", ["cnn", "resnet"])
+def test_conv_encoders_and_decoders_need_images(tmp_path: Path, part: str, name: str) -> None:
+    path = _file(tmp_path, {"input_dim": [16], part: name, **TINY})
+    for args in (["validate", str(path)], ["build", "--config", str(path)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert f"{part} {name!r}" in result.stderr and "needs 3 axes, got [16]" in result.stderr
