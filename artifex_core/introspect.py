@@ -14,10 +14,22 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["class_constant", "defines_method", "docstring_from_source", "keyword_parameters", "signature_from_source"]
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "class_constant",
+    "defines_method",
+    "describe_parameters",
+    "docstring_from_source",
+    "fields_from_source",
+    "keyword_parameters",
+    "parse_docstring_args",
+    "signature_from_source",
+]
 
 
 def _source_path(module: str) -> Path | None:
@@ -84,15 +96,23 @@ def _imports(module: str) -> dict[str, str]:
 
 def _locate(target: str, depth: int = 0) -> tuple[str, ast.ClassDef] | None:
     """``(module:Class where it is defined, its ClassDef)``, following re-exports (``from .base import VAE``)."""
+    found = _locate_node(target, (ast.ClassDef,), depth)
+    return (found[0], found[1]) if found is not None and isinstance(found[1], ast.ClassDef) else None
+
+
+def _locate_node(
+    target: str, kinds: tuple[type[ast.AST], ...], depth: int = 0
+) -> tuple[str, ast.ClassDef | ast.FunctionDef] | None:
+    """Like :func:`_locate`, for a module-level definition of one of ``kinds`` (classes, functions)."""
     module, _, attr = target.partition(":")
     tree = _parse(module)
     if tree is None or depth > 8:
         return None
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == attr:
-            return target, node
+        if isinstance(node, kinds) and getattr(node, "name", None) == attr:
+            return target, node  # type: ignore[return-value]
     imported = _imports(module).get(attr)
-    return _locate(imported, depth + 1) if imported is not None else None
+    return _locate_node(imported, kinds, depth + 1) if imported is not None else None
 
 
 def _find_class(target: str) -> ast.ClassDef | None:
@@ -186,12 +206,32 @@ def class_constant(target: str, name: str, depth: int = 0) -> Any:
 
 
 class _Example:
-    """A class for the doctests of this module."""
+    """A class for the doctests of this module.
+
+    Args:
+        size (int): How big.
+        name: What it is called,
+            over two lines.
+    """
 
     answer = 42
 
     def __init__(self, size: int, *, name: str = "x", **extra: Any) -> None:
         self.size, self.name, self.extra = size, name, extra
+
+
+class _ExampleParams(BaseModel):
+    """Params for the doctests of this module.
+
+    Attributes:
+        steps: Steps of warmup.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    kind: ClassVar[str] = "example"
+    rate: float = Field(0.5, ge=0, description="How fast.")
+    steps: int | None = None
+    sizes: tuple[int, ...] = Field(default_factory=tuple)
 
 
 def signature_from_source(target: str) -> list[dict[str, Any]] | None:
@@ -236,3 +276,177 @@ def docstring_from_source(target: str) -> str | None:
     """The class docstring of ``target`` without importing it, or None."""
     cls = _find_class(target)
     return ast.get_docstring(cls) if cls is not None else None
+
+
+_SECTIONS = {"args", "arguments", "parameters", "params", "keyword args", "keyword arguments", "attributes", "fields"}
+_ITEM = re.compile(r"^\*{0,2}(?P<name>\w+)\s*(?:\((?P<type>[^)]*)\))?\s*:\s*(?P<desc>.*)$")
+
+
+def parse_docstring_args(doc: str | None) -> dict[str, tuple[str | None, str]]:
+    """The entries of a Google-style docstring's ``Args:`` (and ``Attributes:``) sections.
+
+    Returns:
+        Name -> ``(type or None, description)``, the description's lines joined by spaces. ``name (type):``
+        gives the type; ``*args`` and ``**kwargs`` lose their stars.
+
+    Example:
+        >>> parse_docstring_args(docstring_from_source("artifex_core.introspect:_Example"))
+        {'size': ('int', 'How big.'), 'name': (None, 'What it is called, over two lines.')}
+    """
+    found: dict[str, tuple[str | None, str]] = {}
+    lines = (doc or "").expandtabs().splitlines()
+    index = 0
+    while index < len(lines):
+        header = lines[index].strip().rstrip(":").lower()
+        if not (lines[index].strip().endswith(":") and header in _SECTIONS):
+            index += 1
+            continue
+        indent = len(lines[index]) - len(lines[index].lstrip())
+        index += 1
+        item_indent: int | None = None
+        name: str | None = None
+        while index < len(lines):
+            line = lines[index]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break  # the section ended
+            depth = len(line) - len(line.lstrip())
+            if line.strip():
+                if item_indent is None:
+                    item_indent = depth
+                match = _ITEM.match(line.strip()) if depth == item_indent else None
+                if match is not None:
+                    name = match["name"]
+                    found[name] = (match["type"].strip() if match["type"] else None, match["desc"].strip())
+                elif name is not None:
+                    kind, desc = found[name]
+                    found[name] = (kind, f"{desc} {line.strip()}".strip())
+            index += 1
+    return found
+
+
+def _literal_type(default: ast.expr | None) -> str | None:
+    if default is None:
+        return None
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    return None if value is None else type(value).__name__
+
+
+def _method_docstring(target: str, method: str) -> str | None:
+    func = _find_method(target, method)
+    return ast.get_docstring(func) if func is not None else None
+
+
+def describe_parameters(target: str) -> list[dict[str, Any]] | None:
+    """What ``artifex info`` shows for a class (its ``__init__``) or function, read from source (no import).
+
+    Each parameter: ``name``, ``type`` (the annotation; else the docstring's ``name (type):``; else the type
+    of a literal default), ``default`` (source text, None when required), ``required``, ``kind`` and
+    ``description`` (from the ``Args:`` section of the class or ``__init__`` docstring, or the function's).
+
+    Returns:
+        None when the target is found neither as a class nor as a function without importing.
+
+    Example:
+        >>> [(p["name"], p["type"], p["description"]) for p in describe_parameters("artifex_core.introspect:_Example")]
+        [('size', 'int', 'How big.'), ('name', 'str', 'What it is called, over two lines.')]
+    """
+    located = _locate_node(target, (ast.ClassDef, ast.FunctionDef))
+    if located is None:
+        return None
+    where, node = located
+    if isinstance(node, ast.ClassDef):
+        init = _find_init(where)
+        func_params = _function_parameters(init) if init is not None else []
+        docs = {**parse_docstring_args(_method_docstring(where, "__init__")),
+                **parse_docstring_args(ast.get_docstring(node))}
+        defaults = {a.arg: d for a, d in _defaults(init)} if init is not None else {}
+    else:
+        func_params = _function_parameters(node)
+        docs = parse_docstring_args(ast.get_docstring(node))
+        defaults = {a.arg: d for a, d in _defaults(node)}
+    out = []
+    for p in func_params:
+        doc_type, description = docs.get(p["name"], (None, ""))
+        kind = p["annotation"] or doc_type or _literal_type(defaults.get(p["name"]))
+        out.append({**p, "type": kind, "description": description})
+    return out
+
+
+def _defaults(func: ast.FunctionDef) -> list[tuple[ast.arg, ast.expr | None]]:
+    args = func.args
+    positional = args.posonlyargs + args.args
+    pos_defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    return [*zip(positional, pos_defaults, strict=True), *zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+
+
+def _field_call(value: ast.expr | None) -> ast.Call | None:
+    if isinstance(value, ast.Call):
+        func = value.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if name == "Field":
+            return value
+    return None
+
+
+def _value(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return ast.unparse(node)
+
+
+def fields_from_source(target: str, depth: int = 0) -> list[dict[str, Any]] | None:
+    """The fields of a pydantic model class ``target``, read from source (inherited ones first).
+
+    Each field: ``name``, ``type`` (the annotation's source text), ``default`` (the literal value, the
+    source text of another expression, ``default_factory()`` as ``"factory()"``, None when required),
+    ``required`` and ``description`` (``Field(description=...)``, else the class docstring's
+    ``Attributes:`` entry). ``ClassVar`` attributes and ``model_config`` are not fields.
+
+    Returns:
+        None when the class is not found without importing.
+
+    Example:
+        >>> [(f["name"], f["type"], f["default"], f["description"])
+        ...  for f in fields_from_source("artifex_core.introspect:_ExampleParams")]
+        [('rate', 'float', 0.5, 'How fast.'), ('steps', 'int | None', None, 'Steps of warmup.'), ('sizes', 'tuple[int, ...]', 'tuple()', '')]
+    """
+    located = _locate(target)
+    if located is None or depth > 8:
+        return None
+    where, cls = located
+    fields: dict[str, dict[str, Any]] = {}
+    for base in _resolve_bases(where, cls):
+        for f in fields_from_source(base, depth + 1) or []:
+            fields[f["name"]] = f
+    docs = parse_docstring_args(ast.get_docstring(cls))
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        name, annotation = node.target.id, ast.unparse(node.annotation)
+        if name == "model_config" or annotation.split("[")[0].split(".")[-1] == "ClassVar":
+            continue
+        call = _field_call(node.value)
+        description = docs.get(name, (None, ""))[1]
+        default: Any = None
+        required = node.value is None
+        if call is not None:
+            keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if "description" in keywords:
+                description = str(_value(keywords["description"]))
+            if call.args and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is Ellipsis):
+                default = _value(call.args[0])
+            elif "default" in keywords:
+                default = _value(keywords["default"])
+            elif "default_factory" in keywords:
+                default = f"{ast.unparse(keywords['default_factory'])}()"
+            else:
+                required = True
+        elif node.value is not None:
+            default = _value(node.value)
+        fields[name] = {"name": name, "type": annotation, "default": default, "required": required,
+                        "description": description}
+    return list(fields.values())

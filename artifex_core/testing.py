@@ -36,6 +36,7 @@ __all__ = [
     "artifex_registries",
     "check_decoder",
     "check_encoder",
+    "check_logger",
     "check_model",
     "isolated_registries",
     "tiny_config",
@@ -200,3 +201,86 @@ def check_decoder(name: str, *, output_dim: tuple[int, ...] = (16, 16, 1), laten
     out = nnx.jit(lambda m, z: m(z))(dec, jnp.ones((2, latent_dim)))
     _check(tuple(out.shape) == (2, *output_dim), f"decoder output shape {tuple(out.shape)} != {(2, *output_dim)}")
     _check(math.prod(out.shape) > 0 and _finite(out), "decoder output is not finite")
+
+
+def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]:
+    """Check that registered logger ``name`` meets the logger contract, without JAX or a real run.
+
+    Loads the class, constructs it as ``cls(run_dir, **kwargs)`` on a temporary run folder, then drives a
+    whole fit with a stand-in trainer (``config``, ``epoch``, ``step``, ``steps_per_epoch``, ``total_steps``
+    and ``run``): ``on_fit_start(trainer, 0)``, per epoch two ``on_log`` calls and ``on_epoch_end`` with a
+    ``metrics.jsonl``-shaped record, ``on_fit_end``, ``close()``; then a resumed fit from epoch 1 on a new
+    instance. The temporary folder is removed afterwards.
+
+    Args:
+        name: A registered logger name, alias or qualified id.
+        epochs: Epochs to drive.
+        **kwargs: The logger's options.
+
+    Returns:
+        A small report: the logger's class name and the files it wrote (relative to the run folder).
+
+    Raises:
+        ConformanceError: Naming the first broken promise (not a Callback class, a hook that raised, a
+            file written outside the run folder's tree).
+
+    Example:
+        >>> check_logger("jsonl")
+        {'logger': 'JsonlLogger', 'files': ['metrics.jsonl']}
+    """
+    import tempfile
+    import types
+    from pathlib import Path
+
+    from artifex_core.registry import loggers
+    from artifex_core.training.callbacks import Callback, FitResult
+    from artifex_core.training.config import TrainConfig
+    from artifex_core.training.run_dir import RunDir
+
+    cls = loggers.get(name)
+    _check(isinstance(cls, type) and issubclass(cls, Callback), f"logger {name!r} is not a Callback class: {cls!r}")
+    steps = 4
+    with tempfile.TemporaryDirectory(prefix="artifex-check-logger-") as tmp:
+        run_dir = Path(tmp) / "run"
+        run_dir.mkdir()
+        config = TrainConfig(epochs=epochs, batch_size=8, log_every=2)
+        trainer = types.SimpleNamespace(
+            config=config, epoch=0, step=0, steps_per_epoch=steps, total_steps=epochs * steps, run=RunDir(run_dir)
+        )
+
+        def drive(logger: Any, start: int) -> None:
+            def call(hook: str, *args: Any) -> None:
+                try:
+                    getattr(logger, hook)(*args)
+                except Exception as exc:  # noqa: BLE001 - reported as a broken promise
+                    raise ConformanceError(f"logger {name!r} raised in {hook}: {type(exc).__name__}: {exc}") from exc
+
+            history = []
+            trainer.epoch, trainer.step = start, start * steps
+            call("on_fit_start", trainer, start)
+            for epoch in range(start + 1, epochs + 1):
+                trainer.epoch = epoch
+                for _ in range(2):
+                    trainer.step += steps // 2
+                    call("on_log", trainer, trainer.step, {"loss": 1.0 / epoch, "kl_loss": 0.1})
+                record = {
+                    "epoch": epoch, "step": trainer.step, "train": {"loss": 1.0 / epoch, "kl_loss": 0.1},
+                    "test": {"loss": 1.1 / epoch, "kl_loss": 0.1}, "lr": 1e-3, "epoch_time_s": 0.01,
+                    "eval_time_s": 0.01, "examples_per_s": 3200.0, "elapsed_s": 0.02 * epoch,
+                }
+                history.append(record)
+                call("on_epoch_end", trainer, record)
+            call("on_fit_end", trainer, FitResult(history=history, start_epoch=start, best_epoch=epochs))
+            call("close")
+
+        try:
+            first = cls(run_dir, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise ConformanceError(f"logger {name!r} cannot be built as cls(run_dir, **kwargs): {exc}") from exc
+        drive(first, 0)
+        if epochs > 1:
+            drive(cls(run_dir, **kwargs), 1)  # a resumed run: same folder, new instance
+        outside = [p.name for p in Path(tmp).iterdir() if p != run_dir]
+        _check(not outside, f"logger {name!r} wrote outside the run folder: {outside}")
+        files = sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
+    return {"logger": cls.__name__, "files": files}

@@ -86,3 +86,12 @@ def artifex_register(registry: Registries) -> None:
         summary="Vector-quantized VAE (straight-through, optional EMA codebook)",
         params=f"{_PARAMS}:VQVAEParams",
     )
+
+    # -- loggers ------------------------------------------------------------------------------------------
+    # The run folder's own metrics.jsonl: the class is the core's (its format is the run folder's), the name
+    # is registered here like any plugin's logger. The trainer always attaches it.
+    registry.loggers.register(
+        "jsonl",
+        "artifex_core.training.loggers:JsonlLogger",
+        summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
+    )

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from artifex_core.cli.errors import UsageError, cli_errors, out_console
-from artifex_core.introspect import docstring_from_source, signature_from_source
+from artifex_core.introspect import describe_parameters, docstring_from_source, fields_from_source
 from artifex_core.plugins import plugin_statuses
 from artifex_core.registry import Entry, UnknownNameError, registries, resolve_kind
 
@@ -56,29 +56,46 @@ def list_cmd(
         out_console.print(table)
 
 
+def _type_name(annotation: Any) -> str:
+    name = getattr(annotation, "__name__", None)
+    text = str(annotation).replace("typing.", "")
+    return name if name and "[" not in text and "|" not in text else text
+
+
 def _describe(kind: str, entry: Entry) -> dict[str, Any]:
+    """What ``info`` shows of one entry, read from source (no import), so the same in every process.
+
+    Types come from the annotations in the source text, descriptions from the Google-style ``Args:``
+    section of the class or ``__init__`` docstring, and for a model's params class from its pydantic
+    ``Field(description=...)`` (or its ``Attributes:`` section).
+    """
     info: dict[str, Any] = {"kind": kind, **entry.as_dict()}
-    # read from source whether or not the entry was imported already: the same answer in every process
     doc = docstring_from_source(entry.target_path)
     if doc is None and not isinstance(entry.target, str):
         doc = entry.target.__doc__
     info["doc"] = (doc or "").strip()
     if kind == "models" and entry.params is not None:
-        params_cls = entry.load_params()
-        info["parameters"] = [
-            {
-                "name": name,
-                "type": getattr(f.annotation, "__name__", str(f.annotation)),
-                "default": f.get_default(call_default_factory=True),
-                "description": f.description or "",
-            }
-            for name, f in params_cls.model_fields.items()
-        ]
+        fields = fields_from_source(entry.params) if isinstance(entry.params, str) else None
+        if fields is None:  # not readable from source (a class object, a generated model): ask pydantic
+            params_cls = entry.load_params()
+            where = f"{params_cls.__module__}:{params_cls.__qualname__}"
+            static = {f["name"]: f for f in fields_from_source(where) or []}
+            fields = [
+                {
+                    "name": name,
+                    "type": static.get(name, {}).get("type") or _type_name(f.annotation),
+                    "default": f.get_default(call_default_factory=True),
+                    "description": f.description or static.get(name, {}).get("description", ""),
+                }
+                for name, f in params_cls.model_fields.items()
+            ]
+        info["parameters"] = [{k: f[k] for k in ("name", "type", "default", "description")} for f in fields]
     else:
-        sig = signature_from_source(entry.target_path)
-        if sig is not None:
+        params = describe_parameters(entry.target_path)
+        if params is not None:
             info["parameters"] = [
-                {"name": p["name"], "type": p["annotation"], "default": p["default"], "description": ""} for p in sig
+                {"name": p["name"], "type": p["type"], "default": p["default"], "description": p["description"]}
+                for p in params
             ]
     return info
 
@@ -105,7 +122,8 @@ def info_cmd(
             _echo_json(found if len(found) > 1 else found[0])
             return
         for item in found:
-            out_console.print(f"[bold]{item['name']}[/] ({item['kind'][:-1]}, {item['qualified_id']})")
+            singular = registries.by_kind()[item["kind"]].kind
+            out_console.print(f"[bold]{item['name']}[/] ({singular}, {item['qualified_id']})")
             out_console.print(f"  plugin: {item['plugin']} ({item['dist']} {item['version']})")
             out_console.print(f"  target: {item['target']}")
             if item["aliases"]:
@@ -117,7 +135,8 @@ def info_cmd(
                 for col in ("parameter", "type", "default", "description"):
                     table.add_column(col)
                 for p in item["parameters"]:
-                    table.add_row(p["name"], str(p["type"]), repr(p["default"]) if item["kind"] == "models" else str(p["default"] or "required"), p["description"])
+                    default = repr(p["default"]) if item["kind"] == "models" else str(p["default"] or "required")
+                    table.add_row(p["name"], str(p["type"] or "-"), default, p["description"])
                 out_console.print(table)
 
 

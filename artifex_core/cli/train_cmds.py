@@ -148,6 +148,14 @@ def train_cmd(
     no_compile_cache: Annotated[
         bool, typer.Option("--no-compile-cache", help="Skip the XLA compilation cache (or ARTIFEX_NO_COMPILE_CACHE=1).")
     ] = False,
+    logger: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logger",
+            help="Attach a registered logger (repeatable or comma-separated; `artifex list loggers`). Its options "
+            "come from the config's train.loggers mapping; --resume keeps the run's loggers and adds these.",
+        ),
+    ] = None,
 ) -> None:
     """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
 
@@ -188,6 +196,13 @@ def train_cmd(
         flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
         train_part.update({k: v for k, v in flags.items() if v is not None})
         model_part, train_part = apply_sets(model_part, train_part, overrides or [])
+        if logger:
+            from artifex_core.training.loggers import logger_names
+
+            attached = dict(train_part.get("loggers") or {})
+            for name in logger_names(logger):
+                attached.setdefault(name, {})
+            train_part["loggers"] = attached
         _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
 
 
@@ -195,9 +210,12 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
            no_compile_cache: bool) -> None:
     from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training.config import TrainConfigError
+    from artifex_core.training.loggers import qualify_loggers
     from artifex_core.training.run_dir import RunDir, RunDirError
     from artifex_core.training.run_lock import RunLock
 
+    # unknown logger names are usage errors (exit 2, with close matches), found before JAX starts
+    train_cfg = train_cfg.model_copy(update={"loggers": qualify_loggers(train_cfg.loggers)})
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
     try:
         RunLock(run_dir).check_free()  # a folder in use: name its holder

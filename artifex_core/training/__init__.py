@@ -1,6 +1,7 @@
 """Training: ``TrainConfig``, the model-agnostic :class:`Trainer`, checkpoints, data parallelism, run folders.
 
-``TrainConfig`` and ``RunDir`` import no JAX; the rest is imported on first use.
+``TrainConfig``, ``RunDir``, ``Callback``, ``Logger`` and ``JsonlLogger`` import no JAX; the rest is imported
+on first use.
 
 Example:
     >>> from artifex_core.training import TrainConfig
@@ -13,7 +14,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from artifex_core.training.callbacks import Callback, FitResult
 from artifex_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from artifex_core.training.loggers import JsonlLogger, Logger, LoggerWarning
 from artifex_core.training.run_dir import RunDir, RunDirError
 
 __all__ = [
@@ -22,6 +25,9 @@ __all__ = [
     "Callback",
     "Checkpointer",
     "FitResult",
+    "JsonlLogger",
+    "Logger",
+    "LoggerWarning",
     "NonFiniteLossError",
     "RunDir",
     "RunDirError",
@@ -37,8 +43,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Callback": "artifex_core.training.trainer",
-    "FitResult": "artifex_core.training.trainer",
     "NonFiniteLossError": "artifex_core.training.trainer",
     "Trainer": "artifex_core.training.trainer",
     "Checkpointer": "artifex_core.training.checkpoint",

@@ -58,6 +58,9 @@ class TrainConfig(BaseModel):
         log_every: Fetch metrics from the device (and check for NaN) every this many steps.
         keep_checkpoints: Keep the last N checkpoints (the best one is kept as well).
         data_parallel: Shard each batch over all local devices (parameters replicated).
+        loggers: Registered loggers to attach besides the always-on ``jsonl``: name or qualified id -> its
+            keyword arguments (``artifex train --logger NAME`` adds ``NAME: {}``). ``config.json`` keeps it,
+            so ``--resume`` attaches the same loggers.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -83,6 +86,9 @@ class TrainConfig(BaseModel):
     log_every: PositiveInt = Field(50, description="Fetch metrics every N steps.")
     keep_checkpoints: PositiveInt = Field(3, description="Keep the last N checkpoints (and the best).")
     data_parallel: bool = Field(True, description="Shard batches over all local devices.")
+    loggers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Loggers besides jsonl: name -> keyword arguments."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from artifex_core.data.dataset import Dataset
 from artifex_core.data.loading import load_dataset
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
+from artifex_core.training.loggers import build_loggers, qualify_loggers
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
 from artifex_core.training.resources import check_model_fits
@@ -165,6 +166,7 @@ def run_training(
     callbacks: Sequence[Callback] = (),
     devices: Sequence[jax.Device] | None = None,
     pictures: bool = True,
+    loggers: Mapping[str, Mapping[str, Any]] | Sequence[str | Callback] = (),
 ) -> TrainingRun:
     """Train ``model_cfg`` as ``train_cfg`` says into the run folder ``out_dir``.
 
@@ -182,12 +184,18 @@ def run_training(
         callbacks: Trainer callbacks (progress bars, ...).
         devices: Devices for data parallelism (default: all local ones).
         pictures: Write ``samples.png`` and friends at the end.
+        loggers: Loggers to attach besides ``train_cfg.loggers`` and the always-on ``jsonl``: registered
+            names (or a mapping name -> keyword arguments), added to ``train_cfg.loggers`` and so recorded in
+            ``config.json``; or :class:`~artifex_core.training.Logger` objects, attached to this call only.
+            Names are saved as qualified ids (``plugin:name``).
 
     Raises:
+        UnknownNameError: A logger name that no registered logger answers to (before anything is loaded).
         RunDirError: The folder is not trainable (foreign, trained without ``resume``, locked by another
             process), or ``resume`` would change the model.
         NonFiniteLossError: Training diverged (checkpoints are kept; this run's train changes are undone).
     """
+    train_cfg, objects = _with_loggers(train_cfg, loggers)
     run = RunDir(out_dir)
     if is_main_process():
         run.check_trainable(resume=resume)  # before anything is loaded or written
@@ -203,7 +211,24 @@ def run_training(
         previous = run.read_config() if resume and run.exists() else None
         if previous is not None:
             _check_same_model(previous["model"], model_cfg, run)
-        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures, previous)
+        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures, previous, objects)
+
+
+def _with_loggers(
+    train_cfg: TrainConfig, loggers: Mapping[str, Mapping[str, Any]] | Sequence[str | Callback]
+) -> tuple[TrainConfig, list[Callback]]:
+    """``train_cfg`` with the named ``loggers`` added (as qualified ids), and the logger objects given."""
+    spec: dict[str, dict[str, Any]] = {name: dict(kwargs) for name, kwargs in train_cfg.loggers.items()}
+    objects: list[Callback] = []
+    items = loggers.items() if isinstance(loggers, Mapping) else [(item, {}) for item in loggers]
+    for item, kwargs in items:
+        if isinstance(item, str):
+            spec.setdefault(item, {}).update(kwargs)
+        else:
+            objects.append(item)
+    if not spec:
+        return train_cfg, objects
+    return train_cfg.model_copy(update={"loggers": qualify_loggers(spec)}), objects
 
 
 def _check_same_model(stored: dict[str, Any], model_cfg: ModelConfig, run: RunDir) -> None:
@@ -227,15 +252,17 @@ def _train(
     devices: Sequence[jax.Device] | None,
     pictures: bool,
     previous: dict[str, Any] | None = None,
+    objects: Sequence[Callback] = (),
 ) -> TrainingRun:
     check_model_fits(model_cfg, train_cfg.seed, copies=4.0, purpose="training")
     model = build_model(model_cfg, train_cfg.seed)
     painter = _Pictures(ds, run.path, model_cfg.num_classes if model_cfg.conditional else None, train_cfg.seed)
     extra: list[Callback] = [painter] if pictures else []
     record = _RecordConfig(run, previous) if is_main_process() else None
+    loggers = [*build_loggers(train_cfg.loggers, run.path), *objects] if is_main_process() else []
     trainer = Trainer(
         model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
-        callbacks=[*([record] if record else []), *extra, *callbacks],
+        callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers,
     )
     if record is not None:  # before the first step, so that a run killed while compiling can resume
         record.begin(_payload(model_cfg, train_cfg, ds, trainer.mesh.size), _newest_epoch(run) if resume else 0)

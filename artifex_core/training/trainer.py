@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ from jax.sharding import Mesh
 from artifex_core.data.checks import check_training_data
 from artifex_core.data.dataset import Dataset
 from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
+from artifex_core.training.callbacks import Callback, FitResult
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig, TrainConfigError
+from artifex_core.training.loggers import JsonlLogger, LoggerGroup
 from artifex_core.training.optim import make_optimizer, make_schedule
 from artifex_core.training.run_dir import RunDir
 from artifex_core.training.run_lock import holding_lock
@@ -43,37 +44,6 @@ class NonFiniteLossError(RuntimeError):
     def __init__(self, message: str, step: int, epoch: int, last_good_epoch: int | None) -> None:
         super().__init__(message)
         self.step, self.epoch, self.last_good_epoch = step, epoch, last_good_epoch
-
-
-class Callback:
-    """Hooks called by :meth:`Trainer.fit`; override what you need (all are no-ops here)."""
-
-    def on_fit_start(self, trainer: Trainer, start_epoch: int) -> None:
-        """Before the first epoch (``start_epoch`` > 0 when resuming)."""
-
-    def on_log(self, trainer: Trainer, step: int, metrics: dict[str, float]) -> None:
-        """After metrics were fetched from the device (every ``log_every`` steps and at epoch ends)."""
-
-    def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        """After an epoch was evaluated, logged and checkpointed."""
-
-    def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
-        """After the last epoch."""
-
-
-@dataclass
-class FitResult:
-    """What :meth:`Trainer.fit` returns."""
-
-    history: list[dict[str, Any]] = field(default_factory=list)
-    start_epoch: int = 0
-    best_epoch: int | None = None
-    elapsed_s: float = 0.0
-
-    @property
-    def final(self) -> dict[str, Any]:
-        """The last epoch's record (empty when no epoch ran)."""
-        return self.history[-1] if self.history else {}
 
 
 def has_convolutions(model: nnx.Module) -> bool:
@@ -132,7 +102,11 @@ class Trainer:
         run_dir: Folder for ``metrics.jsonl`` and ``checkpoints/`` (None: nothing written, no resume).
         conditional: Pass labels to the model (``batch={"x": x, "y": y}``).
         devices: Devices of the data-parallel mesh (default: all when ``config.data_parallel``, else the first).
-        callbacks: :class:`Callback` objects.
+        callbacks: :class:`Callback` objects, called in every process; an exception in one stops the run.
+        loggers: :class:`~artifex_core.training.Logger` objects, called in the main process only, each
+            isolated (one that raises is reported once and switched off, unless ``required``), with
+            ``on_epoch_end`` before the epoch's checkpoint and ``close()`` at the end. With a ``run_dir``, a
+            :class:`~artifex_core.training.JsonlLogger` (``metrics.jsonl``) is always among them, first.
     """
 
     def __init__(
@@ -145,11 +119,17 @@ class Trainer:
         conditional: bool = False,
         devices: Sequence[jax.Device] | None = None,
         callbacks: Sequence[Callback] = (),
+        loggers: Sequence[Callback] = (),
     ) -> None:
         self.model, self.config, self.dataset = model, config, dataset
         self.run = RunDir(run_dir) if run_dir is not None else None
         self.conditional = conditional
         self.callbacks = list(callbacks)
+        main = is_main_process()
+        own = list(loggers) if main else []
+        if run_dir is not None and main and not any(isinstance(log, JsonlLogger) for log in own):
+            own.insert(0, JsonlLogger(Path(run_dir)))
+        self.loggers = LoggerGroup(own)
         self.mesh = check_setup(config, dataset, conditional=conditional, devices=devices)
         self.steps_per_epoch = dataset.train_images.shape[0] // config.batch_size
         self.binarize = config.resolved_binarize(getattr(model, "reconstruction_loss_type", None))
@@ -285,6 +265,7 @@ class Trainer:
                 logged = {key: float(np.mean(v)) for key, v in merged.items()}
                 for cb in self.callbacks:
                     cb.on_log(self, self.step, logged)
+                self.loggers.call("on_log", self, self.step, logged)
         return _mean(chunks)
 
     def fit(self, *, resume: bool = False) -> FitResult:
@@ -329,8 +310,8 @@ class Trainer:
                 self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
                 elapsed_before = float(meta.get("elapsed_s", 0.0))
                 result.start_epoch = self.epoch
-            if self.run is not None and is_main_process():
-                self.run.truncate_metrics(self.epoch)  # rows past the checkpoint resumed from (or all) go
+            # jsonl drops the rows past the checkpoint resumed from (or all of them): see JsonlLogger
+            self.loggers.call("on_fit_start", self, self.epoch)
             for cb in self.callbacks:
                 cb.on_fit_start(self, self.epoch)
             start = time.perf_counter()
@@ -354,8 +335,8 @@ class Trainer:
                     "elapsed_s": round(elapsed_before + t2 - start, 3),
                 }
                 result.history.append(record)
-                if self.run is not None and is_main_process():
-                    self.run.append_metrics(record)
+                # before the checkpoint: a kill in between leaves a row that the resume's on_fit_start drops
+                self.loggers.call("on_epoch_end", self, record)
                 if self.checkpointer is not None:
                     meta = {"epoch": self.epoch, "step": self.step, "seed": cfg.seed, "elapsed_s": record["elapsed_s"],
                             "train": train_metrics, "test": test_metrics}
@@ -368,7 +349,11 @@ class Trainer:
             nnx.update(self.model, params, rest)
             for cb in self.callbacks:
                 cb.on_fit_end(self, result)
+            self.loggers.call("on_fit_end", self, result)
             return result
         finally:
-            if self.checkpointer is not None:
-                self.checkpointer.close()
+            try:
+                if self.checkpointer is not None:
+                    self.checkpointer.close()
+            finally:
+                self.loggers.close()

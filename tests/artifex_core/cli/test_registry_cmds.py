@@ -136,6 +136,8 @@ def test_list_shows_every_kind_including_recipes_metrics_and_loggers() -> None:
 
 def test_list_one_new_kind() -> None:
     with isolated_registries() as host:
+        for entry in host.registries.loggers.entries():  # jsonl (builtin) and any plugin's
+            host.registries.loggers.unregister_plugin(entry.plugin.name)
         empty = runner.invoke(app, ["list", "loggers"])
         assert empty.exit_code == 0 and empty.stdout.strip() == "no loggers registered"
         host.registries.recipes.register("quick", "operator:not_", summary="A quick recipe")
@@ -200,3 +202,37 @@ def test_main_with_plugin_commands_imports_no_jax(args: list[str]) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(), timeout=60)
     assert result.stderr.strip().endswith("NOJAX"), result.stderr
+
+
+# -- info: types and descriptions of plugin classes, from source -------------------------------------------
+
+
+def _info(name: str, kind: str | None = None) -> dict:
+    data = json.loads(runner.invoke(app, ["info", name, "--json"]).stdout)
+    items = data if isinstance(data, list) else [data]
+    return next(d for d in items if kind is None or d["kind"] == kind)
+
+
+def test_info_shows_a_plugin_params_class_types_as_written_and_field_descriptions() -> None:
+    params = {p["name"]: p for p in _info("tcvae")["parameters"]}
+    assert params["dataset_size"]["type"] == "PositiveInt | None" and params["dataset_size"]["default"] is None
+    assert params["beta"] == {"name": "beta", "type": "float", "default": 6.0, "description": "Weight of the total correlation."}
+
+
+def test_info_shows_a_plugin_logger_class_types_and_args_descriptions() -> None:
+    params = {p["name"]: p for p in _info("good_log")["parameters"]}
+    assert params["filename"] == {"name": "filename", "type": "str", "default": "'good_log.txt'",
+                                  "description": "Name of the text file inside the run folder."}
+    assert params["precision"]["type"] == "int" and params["run_dir"]["type"] == "Path"
+
+
+def test_info_types_an_unannotated_plugin_argument_by_its_literal_default() -> None:
+    params = {p["name"]: p["type"] for p in _info("tiny")["parameters"]}
+    assert params["activation"] == "str" and params["latent_dim"] is None  # no annotation, no default: unknown
+    result = runner.invoke(app, ["info", "tiny"])
+    assert result.exit_code == 0 and "(encoder, good:tiny)" in result.stdout
+
+
+def test_info_of_a_builtin_encoder_has_descriptions_from_its_args_section() -> None:
+    params = {p["name"]: p for p in _info("cnn", "encoders")["parameters"]}
+    assert params["latent_dim"]["description"] == "Latent space dimension." and params["latent_dim"]["type"] == "int"

@@ -1,5 +1,5 @@
-"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily, and one
-command, ``artifex good-hello``. This module imports neither JAX nor Flax."""
+"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily, a logger
+("good_log") and one command, ``artifex good-hello``. This module imports neither JAX nor Flax."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def artifex_register(registry):
         "artifex_goodplugin.modules:TinyVAE",
         summary="A VAE subclass from a plugin",
         params="artifex_goodplugin.params:TinyVAEParams",
+    )
+
+    # -- logger -----------------------------------------------------------------------------------------
+    registry.loggers.register(
+        "good_log", "artifex_goodplugin.loggers:GoodLog", summary="Every epoch's losses in RUN/good_log.txt"
     )
 
 
