@@ -51,6 +51,7 @@ def _echo_json(data: Any) -> None:
 def _default_out(model: str, dataset: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = Path(dataset).stem if "/" in dataset or dataset.endswith(".npz") else dataset
+    model = model.rpartition(":")[2]  # a qualified id's short name: no ':' in the folder name
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
 
 
