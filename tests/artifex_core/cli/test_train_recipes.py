@@ -88,3 +88,9 @@ def test_train_rejects_what_validate_rejects(npz: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "encoder_kwargs.widht: unknown argument for encoder 'mlp'" in result.stderr
     assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+def test_a_qualified_id_names_the_default_run_folder_by_its_short_name() -> None:
+    from artifex_core.cli.train_cmds import _default_out
+
+    assert _default_out("builtin:vqvae", "mnist").name.startswith("vqvae-mnist-")
