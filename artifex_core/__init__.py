@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import artifex_core.host  # noqa: F401  first: the default plugin host owns the module-level registries
 from artifex_core.config import ConfigError, ModelConfig, load_config
+from artifex_core.params import DatasetInfo, VariantParams
 from artifex_core.factory import (
     create_decoder_unified,
     create_encoder_unified,
@@ -36,12 +37,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "AmbiguousNameError",
     "ConfigError",
+    "DatasetInfo",
     "GenerativeModel",
     "ModelConfig",
     "PluginLoadError",
     "PluginLoadWarning",
     "Registry",
     "UnknownNameError",
+    "VariantParams",
     "__version__",
     "create_decoder_unified",
     "create_encoder_unified",

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, field_validator, model_validator
 
 from artifex_core.introspect import class_constant, defines_method, keyword_parameters
+from artifex_core.params import VariantParams, variant_params
 from artifex_core.registry import Entry, UnknownNameError, decoders, encoders, models
 
 __all__ = [
@@ -321,7 +322,7 @@ class ModelConfig(BaseModel):
         if data.get("output_dim") is None and "input_dim" in data:
             data["output_dim"] = data["input_dim"]
         params_cls = _params_model(data.get("model", "vae"))
-        if getattr(params_cls, "requires_condition", False) and "conditional" not in data:
+        if params_cls is not None and params_cls.requires_condition and "conditional" not in data:
             data["conditional"] = True
         return data
 
@@ -334,11 +335,24 @@ class ModelConfig(BaseModel):
         if self.conditional and self.num_classes is None:
             raise ValueError("num_classes: required when conditional is true (e.g. num_classes=10)")
         params_cls = _params_model(self.model)
-        if hasattr(params_cls, "check_config"):
-            params_cls.check_config(self.latent_dim, self.parameters)
-        if getattr(params_cls, "requires_condition", False) and not self.conditional:
+        if params_cls is None:
+            return self
+        if params_cls.requires_condition and not self.conditional:
             raise ValueError(f"conditional: model {self.model!r} is conditional; set conditional=true")
+        params_cls.check_config(self)
         return self
+
+    def variant_params(self) -> VariantParams | None:
+        """The variant's parameters as an instance of its :class:`~artifex_core.VariantParams` (defaults filled
+        in), or None for a model registered without ``params``."""
+        params_cls = _params_model(self.model)
+        return None if params_cls is None else params_cls.model_validate(self.parameters)
+
+    def likelihood(self) -> str | None:
+        """The registered loss the model declares for its reconstruction term
+        (:meth:`VariantParams.likelihood <artifex_core.VariantParams.likelihood>`), or None."""
+        params = self.variant_params()
+        return None if params is None else params.likelihood()
 
     def resolved_parameters(self) -> dict[str, Any]:
         """The variant's arguments with every default filled in."""
@@ -397,13 +411,15 @@ def _check_name(registry: Any, value: str) -> str:
     return value
 
 
-def _params_model(model: Any) -> Any:
+def _params_model(model: Any) -> type[VariantParams] | None:
+    """The checked params class of registered model ``model`` (None: unknown model or no params)."""
     if not isinstance(model, str):
         return None
     try:
-        return models.entry(model).load_params()
+        entry = models.entry(model)
     except LookupError:
         return None
+    return variant_params(entry)
 
 
 _Problem = tuple[tuple[str | int, ...], Any, str]
@@ -592,7 +608,7 @@ def _build_problems(cfg: ModelConfig) -> list[_Problem]:
     return problems
 
 
-def _validate_parameters(model: str, params_cls: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
+def _validate_parameters(model: str, params_cls: type[VariantParams], given: dict[str, Any]) -> dict[str, Any]:
     try:
         validated = params_cls.model_validate(given)
     except ValidationError as exc:

@@ -97,10 +97,11 @@ def tiny_config(name: str, **overrides: Any) -> ModelConfig:
 
 
 def _requires_condition(name: str) -> bool:
+    from artifex_core.params import variant_params
     from artifex_core.registry import models
 
-    params = models.entry(name).load_params()
-    return bool(getattr(params, "requires_condition", False))
+    params = variant_params(models.entry(name))
+    return params is not None and params.requires_condition
 
 
 def _check(condition: bool, message: str) -> None:

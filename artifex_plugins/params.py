@@ -1,18 +1,26 @@
 """Pydantic models of each built-in variant's own arguments (``ModelConfig.parameters``).
 
 Pure pydantic, no JAX: :class:`artifex_core.ModelConfig` validates ``parameters`` against these without
-importing a model. Field names and defaults mirror the constructors in the spec.
+importing a model. Field names and defaults mirror the constructors in the spec. Each subclasses
+:class:`artifex_core.VariantParams` and declares its likelihood: the loss its ``reconstruction_loss_type`` names.
 
 Example:
     >>> BetaVAEParams(beta_default=4.0).beta_warmup_steps
     0
+    >>> VAEParams(reconstruction_loss_type="bce").likelihood(), ConditionalVAEParams.requires_condition
+    ('bce', True)
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+from artifex_core.params import VariantParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from artifex_core.config import ModelConfig
 
 __all__ = [
     "BetaVAECapacityParams",
@@ -23,27 +31,29 @@ __all__ = [
 ]
 
 
-class VAEParams(BaseModel):
+class VAEParams(VariantParams):
     """Arguments of :class:`artifex_plugins.vae.VAE` beyond encoder, decoder and latent_dim."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    requires_condition: ClassVar[bool] = False
 
     kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term (beta).")
     reconstruction_loss_type: str = Field(
         "mse", description="Registered reconstruction loss (likelihood): mse, bce, l1 or a plugin's."
     )
 
+    def likelihood(self) -> str | None:
+        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
+        return self.reconstruction_loss_type
 
-class BetaVAEParams(BaseModel):
+
+class BetaVAEParams(VariantParams):
     """Arguments of :class:`artifex_plugins.vae.BetaVAE`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    requires_condition: ClassVar[bool] = False
 
     beta_default: float = Field(1.0, ge=0, description="Default beta weighting the KL term.")
     beta_warmup_steps: NonNegativeInt = Field(0, description="Steps of linear beta warmup (0: none).")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+
+    def likelihood(self) -> str | None:
+        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
+        return self.reconstruction_loss_type
 
 
 class BetaVAECapacityParams(BetaVAEParams):
@@ -55,10 +65,9 @@ class BetaVAECapacityParams(BetaVAEParams):
     gamma: float = Field(1000.0, ge=0, description="Weight of the capacity loss.")
 
 
-class ConditionalVAEParams(BaseModel):
+class ConditionalVAEParams(VariantParams):
     """Arguments of :class:`artifex_plugins.vae.ConditionalVAE`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     requires_condition: ClassVar[bool] = True
 
     condition_dim: PositiveInt = Field(10, description="Number of classes of the condition.")
@@ -66,12 +75,13 @@ class ConditionalVAEParams(BaseModel):
     kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
 
+    def likelihood(self) -> str | None:
+        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
+        return self.reconstruction_loss_type
 
-class VQVAEParams(BaseModel):
+
+class VQVAEParams(VariantParams):
     """Arguments of :class:`artifex_plugins.vae.VQVAE`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    requires_condition: ClassVar[bool] = False
 
     num_embeddings: PositiveInt = Field(512, description="Codebook size.")
     embedding_dim: PositiveInt = Field(64, description="Dimension of each code vector.")
@@ -80,12 +90,16 @@ class VQVAEParams(BaseModel):
     ema_decay: float = Field(0.99, gt=0, lt=1, description="Decay of the EMA codebook updates.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
 
+    def likelihood(self) -> str | None:
+        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
+        return self.reconstruction_loss_type
+
     @classmethod
-    def check_config(cls, latent_dim: int, parameters: dict[str, Any]) -> None:
+    def check_config(cls, config: ModelConfig) -> None:
         """Cross-field check: each latent vector splits into whole codes of ``embedding_dim``."""
-        embedding_dim = parameters.get("embedding_dim", cls.model_fields["embedding_dim"].default)
-        if latent_dim % embedding_dim:
+        embedding_dim = cls.model_validate(config.parameters).embedding_dim
+        if config.latent_dim % embedding_dim:
             raise ValueError(
-                f"parameters.embedding_dim: latent_dim ({latent_dim}) must be a multiple of embedding_dim "
-                f"({embedding_dim}); e.g. set parameters.embedding_dim={latent_dim}"
+                f"parameters.embedding_dim: latent_dim ({config.latent_dim}) must be a multiple of embedding_dim "
+                f"({embedding_dim}); e.g. set parameters.embedding_dim={config.latent_dim}"
             )

@@ -1,4 +1,4 @@
-"""The built-in plugin: registers artifex's own encoders, decoders, losses, models and datasets.
+"""The built-in plugin: registers artifex's own encoders, decoders, losses, models, datasets and recipes.
 
 It goes through the same ``artifex.plugins`` entry point as any third-party package and registers lazy
 ``"module:attr"`` strings only, so listing names imports neither JAX nor Flax.
@@ -11,6 +11,18 @@ from artifex_core.registry import Registries
 
 _VAE = "artifex_plugins.vae"
 _PARAMS = "artifex_plugins.params"
+_DATA = "artifex_plugins.data"
+_RECIPES = "artifex_plugins.recipes"
+
+RECIPE_SUMMARIES: dict[str, str] = {
+    "default": "Bernoulli MLP VAE on MNIST, 100 epochs (plain `artifex train`; the base of other models' fallback)",
+    "vae": "Bernoulli MLP VAE on MNIST, 100 epochs",
+    "beta_vae": "Bernoulli MLP beta-VAE on MNIST, 100 epochs",
+    "beta_vae_capacity": "Bernoulli MLP beta-VAE with capacity control on MNIST, 100 epochs",
+    "conditional_vae": "Bernoulli MLP conditional VAE on MNIST and its labels, 100 epochs",
+    "vqvae": "Gaussian MLP VQ-VAE (128 codes of 16) on MNIST, 30 epochs",
+}
+"""The built-in recipes (``artifex_plugins.recipes:NAME_RECIPE``) and their summaries."""
 
 
 @hookimpl
@@ -38,14 +50,19 @@ def artifex_register(registry: Registries) -> None:
 
     loss = registry.losses
     loss.register("mse", f"{_VAE}.losses:mse", summary="Gaussian likelihood: sum of squared errors")
-    loss.register("bce", f"{_VAE}.losses:bce", summary="Bernoulli likelihood: binary cross-entropy from logits")
+    loss.register(
+        "bce",
+        f"{_VAE}.losses:bce",
+        summary="Bernoulli likelihood: binary cross-entropy from logits",
+        meta={"binary_data": True},  # binarize="auto" binarizes for it
+    )
     loss.register("l1", f"{_VAE}.losses:l1", summary="Laplace likelihood: sum of absolute errors")
 
     data = registry.datasets
-    data.register("mnist", "artifex_core.data.mnist:load_mnist", summary="MNIST digits, 60k/10k, shipped in the package")
+    data.register("mnist", f"{_DATA}.mnist:load_mnist", summary="MNIST digits, 60k/10k, shipped in the package")
     data.register(
         "fashion_mnist",
-        "artifex_core.data.fashion_mnist:load_fashion_mnist",
+        f"{_DATA}.fashion_mnist:load_fashion_mnist",
         summary="Fashion-MNIST from Debian's dataset-fashion-mnist",
     )
     data.register("npz", "artifex_core.data.files:load_npz", summary="Your .npz file (x_train/x_test or x, labels)")
@@ -95,3 +112,7 @@ def artifex_register(registry: Registries) -> None:
         "artifex_core.training.loggers:JsonlLogger",
         summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
     )
+
+    # -- recipes ------------------------------------------------------------------------------------------
+    for name, summary in RECIPE_SUMMARIES.items():
+        registry.recipes.register(name, f"{_RECIPES}:{name.upper()}_RECIPE", summary=summary)

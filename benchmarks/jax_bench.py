@@ -60,7 +60,7 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
     import optax
     from flax import nnx
 
-    from artifex_core.data.mnist import load_mnist
+    from artifex_plugins.data.mnist import load_mnist
     from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
     from artifex_core.training.steps import StepSpec, make_flat_train_step
 
@@ -126,7 +126,7 @@ def bench_nnx_jit(case: str, steps: int, repeats: int, batch_size: int) -> Resul
     import optax
     from flax import nnx
 
-    from artifex_core.data.mnist import load_mnist
+    from artifex_plugins.data.mnist import load_mnist
 
     spec = MODELS[case]
     model, _ = build(case)

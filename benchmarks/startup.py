@@ -82,7 +82,7 @@ class _Hook(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, _Hook())
 from artifex_core.registry import datasets
 if "mnist" not in datasets:  # older checkouts: the built-in plugin did not register datasets yet
-    datasets.register("mnist", "artifex_core.data.mnist:load_mnist")
+    datasets.register("mnist", "artifex_plugins.data.mnist:load_mnist")
 from artifex_core.cli import main
 sys.argv = ["artifex", "train", "--out", sys.argv[1], "--set", "log_every=1", "--epochs", "1", "--batch-size", "128"]
 main()

@@ -36,7 +36,7 @@ _CLI = (
     "import sys\n"
     "from artifex_core.registry import datasets\n"
     "if 'mnist' not in datasets:\n"
-    "    datasets.register('mnist', 'artifex_core.data.mnist:load_mnist')\n"
+    "    datasets.register('mnist', 'artifex_plugins.data.mnist:load_mnist')\n"
     "from artifex_core.cli import main\n"
     "sys.argv[0] = 'artifex'\n"
     "main()\n"

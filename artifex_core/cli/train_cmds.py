@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from artifex_core.cli.errors import EXIT_FAILURE, UsageError, cli_errors, err_console, fail, out_console
+from artifex_core.cli.errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, out_console
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core.training.run import TrainingRun
@@ -51,6 +51,7 @@ def _echo_json(data: Any) -> None:
 def _default_out(model: str, dataset: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = Path(dataset).stem if "/" in dataset or dataset.endswith(".npz") else dataset
+    model = model.rpartition(":")[2]  # a qualified id's short name: no ':' in the folder name
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
 
 
@@ -190,9 +191,9 @@ def train_cmd(
             model_part, file_train = split_config(read_config_file(config))
             if model is not None:
                 model_part["model"] = model
-            train_part = {**recipe(model_part.get("model", "vae"))[1], **file_train}
+            train_part = {**_recipe(recipe, model_part.get("model"))[1], **file_train}
         else:
-            model_part, train_part = recipe(model)
+            model_part, train_part = _recipe(recipe, model)
         flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
         train_part.update({k: v for k, v in flags.items() if v is not None})
         model_part, train_part = apply_sets(model_part, train_part, overrides or [])
@@ -204,6 +205,16 @@ def train_cmd(
                 attached.setdefault(name, {})
             train_part["loggers"] = attached
         _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+
+def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``recipe(model)``; a registered recipe of the wrong shape is the plugin's failure (exit 1)."""
+    from artifex_core.training.recipes import RecipeError
+
+    try:
+        return recipe(model)
+    except RecipeError as exc:
+        raise CliFailure(str(exc)) from None
 
 
 def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,

@@ -1,6 +1,6 @@
 """Find a dataset by registered name or by path, and load it.
 
-Registered names come from the ``datasets`` registry (built in: ``mnist``, ``fashion_mnist``, ``npz``,
+Registered names come from the ``datasets`` registry (the built-in plugin: ``mnist``, ``fashion_mnist``, ``npz``,
 ``image_folder``; plugins add more). A path to a ``.npz`` file or to a folder of images loads that file.
 
 Example:

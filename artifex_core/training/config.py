@@ -14,9 +14,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
+
+from artifex_core.params import binary_likelihood
+
+if TYPE_CHECKING:  # pragma: no cover
+    from artifex_core.config import ModelConfig
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "TrainConfigError"]
 
@@ -34,7 +39,8 @@ class TrainConfig(BaseModel):
     """Everything about a training run except the model.
 
     Attributes:
-        dataset: Registered dataset name ("mnist", "fashion_mnist", a plugin's) or a ``.npz`` / image folder path.
+        dataset: Registered dataset name ("mnist", "fashion_mnist", a plugin's) or a ``.npz`` / image folder path;
+            left out, the dataset of the recipe registered as ``default`` (an error when there is none).
         dataset_kwargs: Extra arguments of the dataset loader.
         limit: Use only the first ``limit`` examples of each split (quick runs and tests).
         epochs: Number of passes over the training split.
@@ -50,7 +56,8 @@ class TrainConfig(BaseModel):
         grad_clip: Clip gradients to this global norm (None: no clipping).
         seed: Seed of the model's initialization and sampling, the shuffling and the binarization.
         binarize: ``none``, ``dynamic`` (fresh Bernoulli bits every epoch), ``fixed`` (seeded, once) or
-            ``auto`` (dynamic when the model's reconstruction loss is Bernoulli, ``bce``; otherwise none).
+            ``auto`` (dynamic when the likelihood the model declares is registered for binary data, as the
+            built-in ``bce`` is; otherwise none).
             The test split is always binarized with a fixed seed when binarizing.
         binarize_seed: Seed of the fixed binarizations (independent of ``seed`` so test sets stay comparable).
         steps_per_dispatch: Training steps per jitted call (a ``lax.scan``); None chooses 1 for models with
@@ -65,7 +72,7 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset: str = Field("mnist", description="Registered dataset name or a .npz / image folder path.")
+    dataset: str = Field(description="Registered dataset name or a .npz / image folder path (default: the default recipe's).")
     dataset_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra dataset loader arguments.")
     limit: PositiveInt | None = Field(None, description="Use only the first N examples of each split.")
     epochs: PositiveInt = Field(10, description="Passes over the training split.")
@@ -90,14 +97,28 @@ class TrainConfig(BaseModel):
         default_factory=dict, description="Loggers besides jsonl: name -> keyword arguments."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_dataset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dataset" not in data:
+            from artifex_core.training.recipes import default_recipe
+
+            dataset = default_recipe()[1].get("dataset")
+            if dataset is None:
+                raise ValueError("dataset: required (no recipe registered as 'default' names one)")
+            data = {**data, "dataset": dataset}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
         if self.schedule == "warmup_cosine" and self.warmup_steps == 0:
             raise ValueError("warmup_steps: must be positive with schedule='warmup_cosine'")
         return self
 
-    def resolved_binarize(self, reconstruction_loss: str | None) -> Literal["none", "dynamic", "fixed"]:
-        """``binarize`` with ``auto`` resolved: dynamic for a ``bce`` likelihood, otherwise none."""
+    def resolved_binarize(self, model_config: ModelConfig | None) -> Literal["none", "dynamic", "fixed"]:
+        """``binarize`` with ``auto`` resolved for ``model_config``'s model: dynamic when it declares a
+        likelihood for binary data (:func:`artifex_core.params.binary_likelihood`), otherwise none (also
+        without a model config)."""
         if self.binarize != "auto":
             return self.binarize
-        return "dynamic" if reconstruction_loss == "bce" else "none"
+        return "dynamic" if model_config is not None and binary_likelihood(model_config) else "none"

@@ -71,7 +71,7 @@ def _test_split(
 ) -> tuple[Dataset, np.ndarray, np.ndarray | None]:
     cfg = loaded.train_config
     ds = dataset or load_dataset(cfg.dataset, limit=cfg.limit, **cfg.dataset_kwargs)
-    binarize = cfg.resolved_binarize(loaded.model_config.resolved_parameters().get("reconstruction_loss_type"))
+    binarize = cfg.resolved_binarize(loaded.model_config)
     _, x_test = host_splits(ds, binarize, cfg.binarize_seed)
     y_test = ds.test_labels
     if limit is not None:

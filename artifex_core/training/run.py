@@ -2,8 +2,8 @@
 
 Example:
     >>> # from artifex_core.training.recipes import recipe
-    >>> # model_part, train_part = recipe()
-    >>> # ds = load_dataset("mnist")
+    >>> # model_part, train_part = recipe()  # the recipe registered as "default"
+    >>> # ds = load_dataset(train_part["dataset"])
     >>> # run = run_training(model_config_for(model_part, ds), TrainConfig(**train_part), "runs/demo", dataset=ds)
     >>> # loaded = load_run("runs/demo"); loaded.model.sample(4)
 """
@@ -22,6 +22,7 @@ from flax import nnx
 from artifex_core.config import ModelConfig
 from artifex_core.data.dataset import Dataset
 from artifex_core.data.loading import load_dataset
+from artifex_core.params import DatasetInfo, VariantParams, variant_params
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
 from artifex_core.training.loggers import build_loggers, qualify_loggers
@@ -49,42 +50,33 @@ class RunSetupError(ValueError):
     """The model config and the dataset do not fit together (shapes, labels)."""
 
 
-def _requires_condition(model: Any) -> bool:
+def _params_class(model: Any) -> type[VariantParams] | None:
     from artifex_core.registry import models
 
     try:
-        params = models.entry(str(model)).load_params()
+        entry = models.entry(str(model))
     except LookupError:
-        return False
-    return bool(getattr(params, "requires_condition", False))
-
-
-def _fill_dataset_size(data: dict[str, Any], dataset: Dataset) -> None:
-    """A variant whose parameters take ``dataset_size`` (e.g. β-TCVAE's estimator) gets the training split's."""
-    from artifex_core.registry import models
-
-    try:
-        params_cls = models.entry(str(data.get("model", "vae"))).load_params()
-    except LookupError:
-        return
-    fields = getattr(params_cls, "model_fields", {})
-    params = dict(data.get("parameters") or {})
-    if "dataset_size" in fields and params.get("dataset_size") is None:
-        params["dataset_size"] = int(dataset.train_images.shape[0])
-        data["parameters"] = params
+        return None  # an unknown name: ModelConfig's validation reports it
+    return variant_params(entry)
 
 
 def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset) -> ModelConfig:
-    """Validate a model config for ``dataset``: ``input_dim`` and ``num_classes`` default to the dataset's.
+    """Validate a model config for ``dataset``: what ``artifex train`` accepts, it can build.
+
+    ``input_dim`` and ``num_classes`` default to the dataset's, and the parameters the model derives from the
+    data (:meth:`VariantParams.dataset_defaults <artifex_core.VariantParams.dataset_defaults>`) fill in what the
+    config leaves out. The result is checked with :meth:`ModelConfig.check_buildable`, as ``artifex validate``
+    and ``artifex build`` check it.
 
     Raises:
         RunSetupError: The shapes differ, or a conditional model meets an unlabelled dataset.
-        pydantic.ValidationError: The config itself is invalid.
+        pydantic.ValidationError: The config itself is invalid, or cannot be built.
     """
     data = model_data.model_dump(mode="json") if isinstance(model_data, ModelConfig) else dict(model_data)
     if data.get("input_dim") is None:
         data["input_dim"] = list(dataset.example_shape)
-    conditional = bool(data.get("conditional")) or _requires_condition(data.get("model", "vae"))
+    params_cls = _params_class(data.get("model", "vae"))
+    conditional = bool(data.get("conditional")) or (params_cls is not None and params_cls.requires_condition)
     if conditional:
         if not dataset.has_labels:
             raise RunSetupError(
@@ -92,7 +84,12 @@ def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset)
             )
         if data.get("num_classes") is None:
             data["num_classes"] = dataset.num_classes
-    _fill_dataset_size(data, dataset)
+    if params_cls is not None:
+        derived = params_cls.dataset_defaults(DatasetInfo.of(dataset))
+        given = dict(data.get("parameters") or {})
+        filled = {k: v for k, v in derived.items() if given.get(k) is None}
+        if filled:
+            data["parameters"] = {**given, **filled}
     cfg = ModelConfig.model_validate(data)
     shape = dataset.example_shape
     if tuple(cfg.input_dim) != shape:
@@ -107,7 +104,7 @@ def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset)
                 f"num_classes {cfg.num_classes} is smaller than dataset {dataset.name!r}'s "
                 f"{dataset.num_classes} classes"
             )
-    return cfg
+    return cfg.check_buildable()
 
 
 def build_model(cfg: ModelConfig, seed: int = 0) -> nnx.Module:
@@ -125,9 +122,9 @@ def build_model(cfg: ModelConfig, seed: int = 0) -> nnx.Module:
 
 
 def resolve_train_config(train_cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
-    """``train_cfg`` with ``binarize="auto"`` resolved from the model's reconstruction loss."""
-    loss = model_cfg.resolved_parameters().get("reconstruction_loss_type")
-    return train_cfg.model_copy(update={"binarize": train_cfg.resolved_binarize(loss)})
+    """``train_cfg`` with ``binarize="auto"`` resolved from the likelihood the model declares
+    (:func:`artifex_core.params.binary_likelihood`)."""
+    return train_cfg.model_copy(update={"binarize": train_cfg.resolved_binarize(model_cfg)})
 
 
 @dataclass

@@ -96,8 +96,9 @@ class Trainer:
 
     Args:
         model: An NNX model following the contract above. After :meth:`fit` it holds the trained state.
-        config: The train config (``binarize="auto"`` is resolved from ``model.reconstruction_loss_type`` if the
-            model has it; pass a resolved mode to be explicit).
+        config: The train config. Pass a resolved ``binarize`` (``run_training`` resolves ``"auto"`` from the
+            likelihood the model config declares, :func:`~artifex_core.training.run.resolve_train_config`);
+            here, without a model config, ``"auto"`` means none.
         dataset: Train and test splits (labels required for ``conditional``).
         run_dir: Folder for ``metrics.jsonl`` and ``checkpoints/`` (None: nothing written, no resume).
         conditional: Pass labels to the model (``batch={"x": x, "y": y}``).
@@ -132,7 +133,7 @@ class Trainer:
         self.loggers = LoggerGroup(own)
         self.mesh = check_setup(config, dataset, conditional=conditional, devices=devices)
         self.steps_per_epoch = dataset.train_images.shape[0] // config.batch_size
-        self.binarize = config.resolved_binarize(getattr(model, "reconstruction_loss_type", None))
+        self.binarize = config.resolved_binarize(None)  # "auto" is resolved by the caller, which knows the config
         per_dispatch = config.steps_per_dispatch or (1 if has_convolutions(model) else 10)
         self.steps_per_dispatch = min(per_dispatch, self.steps_per_epoch)
         self.total_steps = config.epochs * self.steps_per_epoch

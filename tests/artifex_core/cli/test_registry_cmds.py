@@ -58,12 +58,14 @@ def test_list_unknown_kind_exits_2_with_suggestion() -> None:
 
 
 def test_info_model_shows_parameters_with_defaults() -> None:
-    result = runner.invoke(app, ["info", "beta_vae_capacity", "--json"])
+    result = runner.invoke(app, ["info", "models/beta_vae_capacity", "--json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     params = {p["name"]: p["default"] for p in data["parameters"]}
     assert params["capacity_max"] == 25.0 and params["gamma"] == 1000.0 and params["beta_warmup_steps"] == 0
     assert data["plugin"] == "builtin" and data["kind"] == "models"
+    both = json.loads(runner.invoke(app, ["info", "beta_vae_capacity", "--json"]).stdout)
+    assert [d["kind"] for d in both] == ["models", "recipes"]  # the model and the recipe it trains with
 
 
 def test_info_name_in_two_kinds_and_unknown() -> None:
@@ -143,7 +145,7 @@ def test_list_one_new_kind() -> None:
         host.registries.recipes.register("quick", "operator:not_", summary="A quick recipe")
         result = runner.invoke(app, ["list", "recipes"])
         assert result.exit_code == 0 and "quick" in result.stdout and "A quick recipe" in result.stdout
-        assert "vae" not in result.stdout and "quick" in runner.invoke(app, ["list"]).stdout
+        assert "encoders" not in result.stdout and "quick" in runner.invoke(app, ["list"]).stdout
         assert runner.invoke(app, ["list", "recipes", "z*"]).stdout.strip() == "no recipes registered matching 'z*'"
     assert "quick" not in runner.invoke(app, ["list", "recipes"]).stdout
 

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +14,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from artifex_core.cli import app
-from artifex_core.data import BUILTIN_DATASETS
-from artifex_core.data.fashion_mnist import DEFAULT_ROOT
-from artifex_core.registry import datasets
-from artifex_core.testing import isolated_registries
 from artifex_core.training.overrides import apply_sets, split_config
+from artifex_plugins.data.fashion_mnist import DEFAULT_ROOT
 
 runner = CliRunner()
 TINY = ["--set", "hidden_dims=[16]", "--set", "latent_dim=2", "--set", "warmup_steps=2", "--batch-size", "32"]
@@ -28,15 +24,6 @@ TINY = ["--set", "hidden_dims=[16]", "--set", "latent_dim=2", "--set", "warmup_s
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARTIFEX_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "artifex-cache"))
-
-
-@pytest.fixture
-def builtin_datasets() -> Iterator[None]:
-    with isolated_registries():
-        for name, (target, summary) in BUILTIN_DATASETS.items():
-            if name not in datasets:
-                datasets.register(name, target, summary=summary)
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +117,7 @@ def test_usage_errors_exit_2_with_one_line(npz: Path, tmp_path: Path, args: list
     assert "Traceback" not in result.output
 
 
-def test_missing_fashion_mnist_exits_1_saying_how_to_install(builtin_datasets: None, tmp_path: Path) -> None:
+def test_missing_fashion_mnist_exits_1_saying_how_to_install(tmp_path: Path) -> None:
     if DEFAULT_ROOT.is_dir():
         pytest.skip("Fashion-MNIST is installed here")
     result = runner.invoke(app, ["train", "--dataset", "fashion_mnist", "--out", str(tmp_path / "r"), "--quiet"])

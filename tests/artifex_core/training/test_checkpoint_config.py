@@ -12,6 +12,7 @@ import optax
 import pytest
 from pydantic import ValidationError
 
+from artifex_core import ModelConfig
 from artifex_core.training import Checkpointer, RunDir, RunDirError, TrainConfig
 from artifex_core.training.compile_cache import compile_cache_disabled, enable_compile_cache
 from artifex_core.training.config import TrainConfigError
@@ -77,8 +78,10 @@ def test_train_config_validation() -> None:
     cfg = TrainConfig()
     with pytest.raises(ValidationError):
         cfg.epochs = 3  # type: ignore[misc]  # frozen
-    assert cfg.resolved_binarize("bce") == "dynamic" and cfg.resolved_binarize("mse") == "none"
-    assert TrainConfig(binarize="fixed").resolved_binarize("mse") == "fixed"
+    bce, mse = (ModelConfig(parameters={"reconstruction_loss_type": loss}) for loss in ("bce", "mse"))
+    assert cfg.resolved_binarize(bce) == "dynamic" and cfg.resolved_binarize(mse) == "none"
+    assert cfg.resolved_binarize(None) == "none"  # auto without a model config: nothing declares binary data
+    assert TrainConfig(binarize="fixed").resolved_binarize(mse) == "fixed"
 
 
 def test_schedules() -> None:

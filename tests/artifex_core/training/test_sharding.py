@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent(
 
     enable_compile_cache()  # in ARTIFEX_CACHE_DIR: the lowering below reuses the fits' compilations
 
-    cfg = TrainConfig(epochs=2, batch_size=32, eval_batch_size=32, log_every=4, steps_per_dispatch=2)
+    cfg = TrainConfig(epochs=2, batch_size=32, eval_batch_size=32, log_every=4, steps_per_dispatch=2, binarize="dynamic")
     out = {{"devices": jax.device_count()}}
     runs = {{}}
     for name, devices in (("single", jax.devices()[:1]), ("sharded", jax.devices())):

@@ -30,7 +30,7 @@ def test_loss_decreases_and_non_param_state_is_carried(full: tuple[Path, ToyVAE,
     losses = [r["train"]["loss"] for r in result.history]
     assert losses[-1] < losses[0] - 1.0, losses
     assert result.history[-1]["test"]["loss"] < result.history[0]["test"]["loss"]
-    assert trainer.binarize == "dynamic"  # auto: the toy's likelihood is bce
+    assert trainer.binarize == "dynamic"  # as BASE says (the toy's likelihood is bce)
     # the Seen counter is mutated inside the jitted step (train mode only, never by evaluation)
     assert int(model.seen[...]) == 3 * trainer.steps_per_epoch * 32
     assert result.history[-1]["step"] == 3 * 8

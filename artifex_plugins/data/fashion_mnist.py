@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from artifex_core.data.dataset import Dataset, DatasetUnavailableError
-from artifex_core.data.mnist import FILES, load_idx_dataset
+from artifex_plugins.data.mnist import FILES, load_idx_dataset
 
 __all__ = ["DEFAULT_ROOT", "load_fashion_mnist"]
 

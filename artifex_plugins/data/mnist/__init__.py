@@ -21,7 +21,7 @@ import numpy as np
 
 from artifex_core.data.cache import cache_dir, load_cached_arrays, save_cached_arrays
 from artifex_core.data.dataset import Dataset, DatasetError
-from artifex_core.data.idx import read_idx
+from artifex_plugins.data.idx import read_idx
 
 __all__ = ["FILES", "load_idx_dataset", "load_mnist"]
 
@@ -79,7 +79,7 @@ def load_mnist(*, cache: bool = True) -> Dataset:
     if missing:
         raise DatasetError(f"the packaged MNIST files are missing ({', '.join(missing)}); reinstall artifex-vae")
     info = {
-        "source": "packaged IDX files (artifex_core/data/mnist)",
+        "source": "packaged IDX files (artifex_plugins/data/mnist)",
         "license": "CC BY-SA 3.0, LeCun, Cortes and Burges",
     }
     cached_path = cache_dir("datasets", f"mnist-{_fingerprint(root)}.npz") if cache else None
