@@ -33,6 +33,9 @@ class VAEParams(BaseModel):
     reconstruction_loss_type: str = Field(
         "mse", description="Registered reconstruction loss (likelihood): mse, bce, l1 or a plugin's."
     )
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
 
 class BetaVAEParams(BaseModel):
@@ -44,6 +47,9 @@ class BetaVAEParams(BaseModel):
     beta_default: float = Field(1.0, ge=0, description="Default beta weighting the KL term.")
     beta_warmup_steps: NonNegativeInt = Field(0, description="Steps of linear beta warmup (0: none).")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
 
 class BetaVAECapacityParams(BetaVAEParams):
@@ -65,6 +71,9 @@ class ConditionalVAEParams(BaseModel):
     condition_type: str = Field("concat", description="Conditioning strategy.")
     kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
 
 class VQVAEParams(BaseModel):
@@ -79,6 +88,9 @@ class VQVAEParams(BaseModel):
     use_ema: bool = Field(False, description="Update the codebook by exponential moving averages.")
     ema_decay: float = Field(0.99, gt=0, lt=1, description="Decay of the EMA codebook updates.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
     @classmethod
     def check_config(cls, latent_dim: int, parameters: dict[str, Any]) -> None:
