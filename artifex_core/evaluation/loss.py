@@ -49,7 +49,7 @@ def loss_terms(
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     model.eval()
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]
     step = make_eval_step(graphdef, conditional)
     totals: dict[str, float] = {}
     for start in range(0, len(x), batch_size):

@@ -110,7 +110,7 @@ def metric_options(cls: type) -> dict[str, Any]:
         >>> metric_options(Metric)
         {}
     """
-    init = cls.__init__
+    init = getattr(cls, "__init__")  # noqa: B009 - the class's own, not an instance's
     if init is object.__init__:
         return {}
     try:

@@ -35,7 +35,7 @@ __all__ = ["MetricOptionError", "evaluate_run", "load_test_split", "select_metri
 
 
 class MetricOptionError(ValueError):
-    """An option no selected metric declares, or a metric that is not a :class:`Metric`."""
+    """An option that no selected metric declares, or that a metric rejects (a usage error)."""
 
 
 def _registry(registry: Registry | None) -> Registry:
@@ -80,7 +80,7 @@ def _metric_class(name: str, target: Any) -> type | None:
         return target
     if isinstance(target, Metric):
         return None
-    raise MetricOptionError(
+    raise TypeError(
         f"metric {name!r} is registered as {type(target).__name__} {target!r}: register a Metric subclass "
         "(artifex_core.evaluation.Metric)"
     )
@@ -140,7 +140,7 @@ def load_test_split(loaded: Any, *, limit: int | None = None, dataset: Dataset |
     cfg = loaded.train_config
     ds = dataset or load_dataset(cfg.dataset, limit=cfg.limit, **cfg.dataset_kwargs)
     binarize = resolve_train_config(cfg, loaded.model_config).binarize  # saved resolved: as trained
-    _, x_test = host_splits(ds, binarize, cfg.binarize_seed)
+    _, x_test = host_splits(ds, binarize, cfg.binarize_seed)  # type: ignore[arg-type]
     y_test = ds.test_labels
     if limit is not None:
         x_test = x_test[:limit]

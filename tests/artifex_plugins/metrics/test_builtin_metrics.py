@@ -122,3 +122,15 @@ def test_the_builtin_plugin_registers_the_metrics_lazily() -> None:
     assert builtin == {"test_loss", "iwae", "active_units", "vq_usage", "conditional_accuracy", "disentanglement"}
     assert entries["test_loss"].target_path == "artifex_core.evaluation.loss:LossMetric"
     assert entries["iwae"].target_path == "artifex_plugins.metrics.likelihood:IWAEBound"
+
+
+def test_disentanglement_metric_scores_the_encoder_on_rendered_dsprites() -> None:
+    rngs = nnx.Rngs(0)
+    vae = VAE(MLPEncoder([8], LATENT, input_dim=(64, 64, 1), rngs=rngs), MLPDecoder([8], (64, 64, 1), LATENT, rngs=rngs),
+              latent_dim=LATENT, rngs=rngs, reconstruction_loss_type="bce")
+    figures = DSpritesDisentanglement(num_examples=300, factor_vae=False).compute(
+        _run(vae, dataset="dsprites"), _data(True), seed=0
+    )
+    assert set(figures) == {"mig", "mig_per_factor", "num_examples"} and figures["num_examples"] == 300
+    assert 0.0 <= figures["mig"] <= 1.0 and set(figures["mig_per_factor"]) == {"shape", "scale", "orientation",
+                                                                                "pos_x", "pos_y"}
