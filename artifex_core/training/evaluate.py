@@ -200,6 +200,23 @@ def evaluate_run(
             raise MetricOptionError(f"options given for metric {name!r}, which is not run")
         own_options[key].update(given)
     _check_shared(shared, reg)
+    results: dict[str, Any] = {}
+    failed: list[str] = []
+
+    def report_error(name: str, exc: Exception) -> None:
+        results[name] = {"error": _one_line(exc)}
+        failed.append(name)
+        if on_error is not None:
+            on_error(name, exc)
+
+    instances: dict[str, Metric | Exception] = {}
+    for name, entry in selected.items():  # option errors are usage errors, raised before anything runs
+        try:
+            instances[name] = _instantiate(name, entry, shared, own_options[name])
+        except MetricOptionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a metric that cannot even load is reported, the rest run
+            instances[name] = exc
     note = progress or (lambda _msg: None)
     data = load_test_split(loaded, limit=limit, dataset=dataset)
     mcfg = loaded.model_config
@@ -210,22 +227,13 @@ def evaluate_run(
         "checkpoint_epoch": loaded.epoch,
         "test_examples": int(len(data.x_test)),
     }
-    results: dict[str, Any] = {}
-    failed: list[str] = []
     times: dict[str, float] = {}
     explicit = bool(metrics)
-    for name, entry in selected.items():
-        start = time.perf_counter()
-        try:
-            metric = _instantiate(name, entry, shared, own_options[name])
-        except MetricOptionError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a metric that cannot even load is reported, the rest run
-            results[name] = {"error": _one_line(exc)}
-            failed.append(name)
-            if on_error is not None:
-                on_error(name, exc)
+    for name, metric in instances.items():
+        if isinstance(metric, Exception):
+            report_error(name, metric)
             continue
+        start = time.perf_counter()
         try:
             loaded.model.eval()
             if not metric.applies(loaded):
@@ -238,10 +246,7 @@ def evaluate_run(
                 raise TypeError(f"compute returned {type(figures).__name__}, not a dict")
             results[name] = dict(figures)
         except Exception as exc:  # noqa: BLE001 - reported; the other metrics still run
-            results[name] = {"error": _one_line(exc)}
-            failed.append(name)
-            if on_error is not None:
-                on_error(name, exc)
+            report_error(name, exc)
         times[name] = round(time.perf_counter() - start, 3)
     report["metrics"] = results
     report["failed"] = failed
