@@ -38,6 +38,9 @@ class VAEParams(VariantParams):
     reconstruction_loss_type: str = Field(
         "mse", description="Registered reconstruction loss (likelihood): mse, bce, l1 or a plugin's."
     )
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
     def likelihood(self) -> str | None:
         """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
@@ -50,6 +53,9 @@ class BetaVAEParams(VariantParams):
     beta_default: float = Field(1.0, ge=0, description="Default beta weighting the KL term.")
     beta_warmup_steps: NonNegativeInt = Field(0, description="Steps of linear beta warmup (0: none).")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
     def likelihood(self) -> str | None:
         """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
@@ -74,6 +80,9 @@ class ConditionalVAEParams(VariantParams):
     condition_type: str = Field("concat", description="Conditioning strategy.")
     kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
     def likelihood(self) -> str | None:
         """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
@@ -89,6 +98,9 @@ class VQVAEParams(VariantParams):
     use_ema: bool = Field(False, description="Update the codebook by exponential moving averages.")
     ema_decay: float = Field(0.99, gt=0, lt=1, description="Decay of the EMA codebook updates.")
     reconstruction_loss_type: str = Field("mse", description="Registered reconstruction loss.")
+    reconstruction_loss_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
+    )
 
     def likelihood(self) -> str | None:
         """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""

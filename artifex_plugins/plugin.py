@@ -1,4 +1,5 @@
-"""The built-in plugin: registers artifex's own encoders, decoders, losses, models, datasets and recipes.
+"""The built-in plugin: registers artifex's own encoders, decoders, losses, models, datasets, recipes, metrics
+and loggers.
 
 It goes through the same ``artifex.plugins`` entry point as any third-party package and registers lazy
 ``"module:attr"`` strings only, so listing names imports neither JAX nor Flax.
@@ -71,11 +72,6 @@ def artifex_register(registry: Registries) -> None:
         "artifex_core.data.files:load_image_folder",
         summary="Your folder of images (one sub-folder per class)",
     )
-    data.register(
-        "dsprites",
-        "artifex_core.data.dsprites:load_dsprites_dataset",
-        summary="Procedural dSprites: 3 shapes x 6 scales x 40 rotations x 32x32 positions, 64x64 binary",
-    )
 
     m = registry.models
     m.register("vae", f"{_VAE}.base:VAE", summary="Variational autoencoder", params=f"{_PARAMS}:VAEParams")
@@ -116,3 +112,25 @@ def artifex_register(registry: Registries) -> None:
     # -- recipes ------------------------------------------------------------------------------------------
     for name, summary in RECIPE_SUMMARIES.items():
         registry.recipes.register(name, f"{_RECIPES}:{name.upper()}_RECIPE", summary=summary)
+
+    # -- metrics and the dSprites dataset (artifex_plugins.metrics, artifex_plugins.data.dsprites) ------------
+    registry.datasets.register(
+        "dsprites",
+        "artifex_plugins.data.dsprites:load_dsprites_dataset",
+        summary="Procedural dSprites: 3 shapes x 6 scales x 40 rotations x 32x32 positions, 64x64 binary",
+    )
+    met, metrics = registry.metrics, "artifex_plugins.metrics"
+    met.register("test_loss", "artifex_core.evaluation.loss:LossMetric", summary="Test loss and its terms (loss_fn)")
+    met.register("iwae", f"{metrics}.likelihood:IWAEBound", summary="Importance-weighted bound (NLL if normalised)")
+    met.register("active_units", f"{metrics}.latents:ActiveUnits", summary="Latent dimensions in use")
+    met.register("vq_usage", f"{metrics}.vq:CodebookUsage", summary="Codebook: NMSE, perplexity, codes used")
+    met.register(
+        "conditional_accuracy",
+        f"{metrics}.classifier:ConditionalSampleAccuracy",
+        summary="Classifier accuracy of class-conditional samples",
+    )
+    met.register(
+        "disentanglement",
+        f"{metrics}.dsprites_eval:DSpritesDisentanglement",
+        summary="MIG and FactorVAE score on procedural dSprites",
+    )

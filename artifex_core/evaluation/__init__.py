@@ -1,82 +1,24 @@
-"""Evaluation metrics as plain functions: likelihood bounds, latent statistics, VQ usage, sample accuracy
-and disentanglement.
+"""Evaluation: the :class:`Metric` contract, the test split it is given and the model-agnostic test loss.
 
-- :mod:`~artifex_core.evaluation.likelihood`: importance-weighted NLL bound (:func:`iwae_nll`).
-- :mod:`~artifex_core.evaluation.latents`: :func:`active_units`, :func:`encode_means`.
-- :mod:`~artifex_core.evaluation.vq`: :func:`normalized_mse`, :func:`perplexity`, :func:`codes_used`.
-- :mod:`~artifex_core.evaluation.classifier`: a cached MLP classifier and :func:`classifier_accuracy`.
-- :mod:`~artifex_core.evaluation.disentanglement`: :func:`mig` and :func:`factor_vae_score`.
-- :mod:`~artifex_core.evaluation.dsprites_eval`: :func:`dsprites_disentanglement`, both on procedural dSprites.
+The metrics themselves are registered in the ``metrics`` registry by plugins (the built-in plugin's are in
+:mod:`artifex_plugins.metrics`); :func:`artifex_core.training.evaluate.evaluate_run` runs every one that
+applies. Importing this package imports no JAX.
 
-Importing this package imports JAX and Flax (the likelihood bound and the classifier need them); the NumPy-only
-metrics can be imported from their modules directly.
+- :mod:`~artifex_core.evaluation.metric`: :class:`Metric`, :class:`EvalData`, :func:`metric_options`.
+- :mod:`~artifex_core.evaluation.loss`: :class:`LossMetric` (registered as ``test_loss``), :func:`loss_terms`.
 
 Example:
     >>> import numpy as np
-    >>> from artifex_core.evaluation import active_units, perplexity
-    >>> active_units(np.array([[0.0, 1.0], [1.0, 1.0]])), perplexity(np.array([0, 1]), 4)
-    (1, 2.0)
+    >>> class Examples(Metric):
+    ...     def compute(self, run, data, *, seed):
+    ...         return {"n": len(data.x_test)}
+    >>> Examples().compute(None, EvalData(np.zeros((5, 2), np.float32), None, None), seed=0)
+    {'n': 5}
 """
 
 from __future__ import annotations
 
-from artifex_core.evaluation.classifier import (
-    Classifier,
-    classifier_accuracy,
-    load_classifier,
-    load_or_train_classifier,
-    predict,
-    save_classifier,
-    train_classifier,
-)
-from artifex_core.evaluation.disentanglement import (
-    discrete_entropy,
-    discrete_mutual_information,
-    discretize,
-    factor_vae_details,
-    factor_vae_score,
-    mig,
-    mig_details,
-)
-from artifex_core.evaluation.dsprites_eval import dsprites_disentanglement
-from artifex_core.evaluation.latents import active_units, encode_means, latent_variances
-from artifex_core.evaluation.likelihood import (
-    bernoulli_log_likelihood,
-    from_reconstruction_loss,
-    gaussian_log_likelihood,
-    iwae_bound,
-    iwae_nll,
-    model_iwae_nll,
-)
-from artifex_core.evaluation.vq import code_counts, codes_used, normalized_mse, perplexity
+from artifex_core.evaluation.loss import LossMetric, loss_terms
+from artifex_core.evaluation.metric import EvalData, Metric, metric_options
 
-__all__ = [
-    "Classifier",
-    "active_units",
-    "bernoulli_log_likelihood",
-    "classifier_accuracy",
-    "code_counts",
-    "codes_used",
-    "discrete_entropy",
-    "discrete_mutual_information",
-    "discretize",
-    "dsprites_disentanglement",
-    "encode_means",
-    "factor_vae_details",
-    "factor_vae_score",
-    "from_reconstruction_loss",
-    "gaussian_log_likelihood",
-    "iwae_bound",
-    "iwae_nll",
-    "latent_variances",
-    "load_classifier",
-    "load_or_train_classifier",
-    "mig",
-    "mig_details",
-    "model_iwae_nll",
-    "normalized_mse",
-    "perplexity",
-    "predict",
-    "save_classifier",
-    "train_classifier",
-]
+__all__ = ["EvalData", "LossMetric", "Metric", "loss_terms", "metric_options"]

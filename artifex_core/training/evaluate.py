@@ -1,195 +1,253 @@
-"""Evaluate a trained run on its test split: what ``artifex evaluate`` prints.
+"""Evaluate a trained run on its test split: every registered metric that applies, what ``artifex evaluate`` prints.
 
-- every model: the test loss (−ELBO for the VAE family) and its terms, on the same (seeded, binarized) test
-  split the trainer used;
-- Gaussian-latent models: the importance-sampled NLL bound (IWAE, ``k`` samples, batched) and active units;
-- VQ-VAE: normalized MSE of the reconstructions, codebook perplexity and codes used;
-- conditional models: the accuracy of a small classifier (trained on the real training data once and cached
-  in the run folder as ``classifier.npz``) at labelling class-conditional samples.
+The loop knows no metric by name. It loads the test split as the model saw it in training (the same seeded
+split and binarization, :class:`~artifex_core.evaluation.EvalData`), then for each entry of the ``metrics``
+registry (or those asked for): instantiates the :class:`~artifex_core.evaluation.Metric` with the options it
+declares, asks ``applies(run)`` and runs ``compute(run, data, seed=seed)``. Each metric's figures go under
+``report["metrics"][name]``; a metric that raises gets ``{"error": "Type: message"}`` there instead (and
+``on_error`` is called), and the others still run.
+
+Options reach a metric in two ways, both checked against what its ``__init__`` declares:
+
+- shared options (``k=5000``, ``batch_size=...``): every selected metric that declares the keyword gets it
+  (``artifex evaluate --k 5000``); one that no registered metric declares is an error;
+- per-metric options, ``options={"iwae": {"k": 5000}}`` (``--option iwae.k=5000``): an option the metric does
+  not declare is an error that lists the ones it does.
 
 Example:
     >>> # report = evaluate_run(load_run("runs/demo"), k=1000)
-    >>> # report["test"]["loss"], report["iwae_nll"]
+    >>> # report["metrics"]["test_loss"]["loss"], report["metrics"]["iwae"]
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
 from artifex_core.data.dataset import Dataset
-from artifex_core.data.loading import load_dataset
-from artifex_core.data.pipeline import host_splits
-from artifex_core.training.pictures import is_vq_model, sample_images
-from artifex_core.training.run import LoadedRun
-from artifex_core.training.steps import make_eval_step
+from artifex_core.evaluation.metric import EvalData, Metric, metric_options
+from artifex_core.registry import Entry, Registry
 
-__all__ = ["evaluate_run", "test_loss"]
+__all__ = ["MetricOptionError", "evaluate_run", "load_test_split", "select_metrics"]
 
 
-def _jitted(model: nnx.Module, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn(model, *args)`` compiled over the model's state (its state changes are discarded)."""
-    graphdef, state = nnx.split(model)
-    compiled = jax.jit(lambda s, *args: fn(nnx.merge(graphdef, s, copy=True), *args))
-    return lambda *args: compiled(state, *args)
+class MetricOptionError(ValueError):
+    """An option that no selected metric declares, or that a metric rejects (a usage error)."""
 
 
-def _batched(fn: Callable[..., Any], arrays: list[np.ndarray | None], batch_size: int) -> list[Any]:
-    out = []
-    n = len(arrays[0])  # type: ignore[arg-type]
-    for start in range(0, n, batch_size):
-        args = [None if a is None else jnp.asarray(a[start : start + batch_size]) for a in arrays]
-        out.append(jax.device_get(fn(*args)))
-    return out
+def _registry(registry: Registry | None) -> Registry:
+    if registry is not None:
+        return registry
+    from artifex_core.registry import metrics
+
+    return metrics
 
 
-def test_loss(
-    model: nnx.Module, x: np.ndarray, y: np.ndarray | None, *, conditional: bool, batch_size: int = 1000
-) -> dict[str, float]:
-    """Mean ``loss_fn`` terms over ``x`` (eval mode, schedules finished), weighted by batch sizes."""
-    model.eval()
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-    step = make_eval_step(graphdef, conditional)
-    totals: dict[str, float] = {}
-    for start in range(0, len(x), batch_size):
-        xb = jnp.asarray(x[start : start + batch_size])
-        yb = None if y is None else jnp.asarray(y[start : start + batch_size])
-        m = jax.device_get(step(params, rest, xb, yb))
-        for k, v in m.items():
-            totals[k] = totals.get(k, 0.0) + float(v) * len(xb)
-    return {k: v / len(x) for k, v in totals.items()}
+def select_metrics(names: Sequence[str] | None = None, *, registry: Registry | None = None) -> dict[str, Entry]:
+    """The metric entries to run, keyed by the name they are reported under.
+
+    Args:
+        names: Names, aliases or qualified ids (``plugin:name``); ``None`` or empty: every registered metric.
+        registry: Where to look (default: the ``metrics`` registry).
+
+    Returns:
+        ``{name: entry}``; a name two plugins register is keyed by each one's qualified id.
+
+    Raises:
+        UnknownNameError: For an unknown name, with close matches.
+        AmbiguousNameError: For a name two plugins register (give ``plugin:name``).
+    """
+    reg = _registry(registry)
+    if names:
+        chosen = [reg.entry(n) for n in dict.fromkeys(names)]
+    else:
+        chosen = reg.entries()
+    counts: dict[str, int] = {}
+    for e in reg.entries():
+        counts[e.name] = counts.get(e.name, 0) + 1
+    selected: dict[str, Entry] = {}
+    for e in chosen:
+        selected.setdefault(e.name if counts.get(e.name, 1) == 1 else e.qualified_id, e)
+    return selected
 
 
-def _test_split(
-    loaded: LoadedRun, limit: int | None, dataset: Dataset | None
-) -> tuple[Dataset, np.ndarray, np.ndarray | None]:
+def _metric_class(name: str, target: Any) -> type | None:
+    """The class whose ``__init__`` takes the options (``None`` for a metric registered as an instance)."""
+    if isinstance(target, type) and issubclass(target, Metric):
+        return target
+    if isinstance(target, Metric):
+        return None
+    raise TypeError(
+        f"metric {name!r} is registered as {type(target).__name__} {target!r}: register a Metric subclass "
+        "(artifex_core.evaluation.Metric)"
+    )
+
+
+def _instantiate(
+    name: str, entry: Entry, shared: Mapping[str, Any], own: Mapping[str, Any]
+) -> Metric:
+    target = entry.load()
+    cls = _metric_class(name, target)
+    if cls is None:
+        if own:
+            raise MetricOptionError(f"metric {name!r} takes no options (it is registered as an instance)")
+        return target
+    declared = metric_options(cls)
+    unknown = sorted(set(own) - set(declared))
+    if unknown:
+        accepted = ", ".join(sorted(declared)) or "none"
+        raise MetricOptionError(f"metric {name!r} has no option {unknown[0]!r} (its options: {accepted})")
+    kwargs = {k: v for k, v in shared.items() if k in declared}
+    kwargs.update(own)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise MetricOptionError(f"metric {name!r}: {exc}") from exc
+
+
+def _check_shared(shared: Mapping[str, Any], registry: Registry) -> None:
+    """A shared option must be declared by at least one registered metric class."""
+    if not shared:
+        return
+    declared: set[str] = set()
+    for e in registry.entries():
+        try:
+            target = e.load()
+        except Exception:  # noqa: BLE001 - a broken metric is reported when it runs
+            continue
+        if isinstance(target, type) and issubclass(target, Metric):
+            declared |= set(metric_options(target))
+    unknown = sorted(set(shared) - declared)
+    if unknown:
+        raise MetricOptionError(f"no registered metric has the option {unknown[0]!r}")
+
+
+def load_test_split(loaded: Any, *, limit: int | None = None, dataset: Dataset | None = None) -> EvalData:
+    """The run's test split as its model saw it in training: same seeded split and binarization, ``float32``.
+
+    Args:
+        loaded: A :class:`~artifex_core.training.run.LoadedRun`.
+        limit: Keep the first ``limit`` test examples.
+        dataset: The run's data (default: loaded again from its train config).
+    """
+    from artifex_core.data.loading import load_dataset
+    from artifex_core.data.pipeline import host_splits
+
     cfg = loaded.train_config
     ds = dataset or load_dataset(cfg.dataset, limit=cfg.limit, **cfg.dataset_kwargs)
-    binarize = cfg.resolved_binarize(loaded.model_config)
+    binarize = cfg.resolved_binarize(loaded.model_config)  # saved resolved: as trained
     _, x_test = host_splits(ds, binarize, cfg.binarize_seed)
     y_test = ds.test_labels
     if limit is not None:
         x_test = x_test[:limit]
         y_test = None if y_test is None else y_test[:limit]
     x = x_test.astype(np.float32) * np.float32(1 / 255) if x_test.dtype == np.uint8 else x_test.astype(np.float32)
-    return ds, x, y_test
+    return EvalData(x, y_test, ds)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {text}"
 
 
 def evaluate_run(
-    loaded: LoadedRun,
+    loaded: Any,
     *,
     dataset: Dataset | None = None,
-    k: int = 1000,
+    metrics: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
     limit: int | None = None,
     seed: int = 0,
-    batch_size: int = 1000,
-    samples_per_class: int = 100,
+    registry: Registry | None = None,
     progress: Callable[[str], None] | None = None,
+    on_error: Callable[[str, BaseException], None] | None = None,
+    **shared: Any,
 ) -> dict[str, Any]:
-    """Every metric that applies to the run's model; JSON-ready.
+    """Every registered metric that applies to the run (or those named in ``metrics``); JSON-ready.
 
     Args:
         loaded: From :func:`artifex_core.training.run.load_run`.
         dataset: The data the run was trained on (default: loaded again from its train config).
-        k: Importance samples of the NLL bound (0 skips it).
+        metrics: Metric names to run (default: all registered); a named metric that does not apply is
+            reported as ``{"skipped": "does not apply to this run"}``.
+        options: Per-metric options, ``{name: {option: value}}``.
         limit: Evaluate on the first ``limit`` test examples only.
-        seed: Seed of the IWAE samples and the conditional samples.
-        batch_size: Examples per evaluation batch.
-        samples_per_class: Conditional samples per class for the classifier accuracy.
-        progress: Called with a short note before each slow part.
-    """
-    from artifex_core.evaluation import (
-        active_units,
-        classifier_accuracy,
-        codes_used,
-        load_or_train_classifier,
-        model_iwae_nll,
-        normalized_mse,
-        perplexity,
-    )
+        seed: Passed to every metric's ``compute``.
+        registry: The metrics registry (default: the process's).
+        progress: Called with the metric's name before each one runs.
+        on_error: Called with ``(name, exception)`` when a metric raises.
+        **shared: Options for every metric that declares them (``k=1000``, ``batch_size=...``).
 
+    Returns:
+        ``run_dir``, ``model``, ``dataset``, ``checkpoint_epoch``, ``test_examples``, ``metrics`` (name ->
+        figures or ``{"error": ...}``), ``failed`` (names of metrics that raised) and ``time_s`` (per metric).
+
+    Raises:
+        UnknownNameError: An unknown metric name (with close matches).
+        MetricOptionError: An option no metric declares, or options for a metric that is not run.
+    """
+    reg = _registry(registry)
+    selected = select_metrics(metrics, registry=reg)
+    by_entry = {id(e): key for key, e in selected.items()}
+    own_options: dict[str, dict[str, Any]] = {key: {} for key in selected}
+    for name, given in (options or {}).items():
+        key = by_entry.get(id(reg.entry(name)))
+        if key is None:
+            raise MetricOptionError(f"options given for metric {name!r}, which is not run")
+        own_options[key].update(given)
+    _check_shared(shared, reg)
+    results: dict[str, Any] = {}
+    failed: list[str] = []
+
+    def report_error(name: str, exc: Exception) -> None:
+        results[name] = {"error": _one_line(exc)}
+        failed.append(name)
+        if on_error is not None:
+            on_error(name, exc)
+
+    instances: dict[str, Metric | Exception] = {}
+    for name, entry in selected.items():  # option errors are usage errors, raised before anything runs
+        try:
+            instances[name] = _instantiate(name, entry, shared, own_options[name])
+        except MetricOptionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a metric that cannot even load is reported, the rest run
+            instances[name] = exc
     note = progress or (lambda _msg: None)
-    model, mcfg = loaded.model, loaded.model_config
-    conditional = bool(mcfg.conditional)
-    ds, x, y = _test_split(loaded, limit, dataset)
+    data = load_test_split(loaded, limit=limit, dataset=dataset)
+    mcfg = loaded.model_config
     report: dict[str, Any] = {
         "run_dir": str(loaded.run_dir.path),
         "model": mcfg.model,
-        "dataset": ds.name,
+        "dataset": data.dataset.name if data.dataset is not None else None,
         "checkpoint_epoch": loaded.epoch,
-        "test_examples": int(len(x)),
+        "test_examples": int(len(data.x_test)),
     }
     times: dict[str, float] = {}
-    t = time.perf_counter()
-    note("test loss")
-    report["test"] = test_loss(model, x, y if conditional else None, conditional=conditional, batch_size=batch_size)
-    times["test_loss"] = time.perf_counter() - t
-    model.eval()
-    cond_y = y if conditional else None
-    if is_vq_model(model):
-        t = time.perf_counter()
-        note("codebook usage and reconstructions")
-        forward = _jitted(model, lambda m, xb: m(xb)["encoding_indices"])
-        recon = _jitted(model, lambda m, xb: m.reconstruct(xb, deterministic=True))
-        indices = np.concatenate([np.asarray(i).reshape(len(i), -1) for i in _batched(forward, [x], batch_size)])
-        x_hat = np.concatenate(_batched(recon, [x], batch_size))
-        report["vq"] = {
-            "nmse": normalized_mse(x, x_hat),
-            "perplexity": perplexity(indices, int(model.num_embeddings)),
-            "codes_used": codes_used(indices),
-            "num_embeddings": int(model.num_embeddings),
-        }
-        times["vq"] = time.perf_counter() - t
-    else:
-        t = time.perf_counter()
-        note("active units")
-        if conditional:
-            enc = _jitted(model, lambda m, xb, yb: m.encode(xb, yb)[0])
-            means = np.concatenate(_batched(enc, [x, cond_y], batch_size))
-        else:
-            enc = _jitted(model, lambda m, xb: m.encode(xb)[0])
-            means = np.concatenate(_batched(enc, [x], batch_size))
-        report["active_units"] = active_units(means.reshape(len(means), -1))
-        report["latent_dim"] = int(mcfg.latent_dim)
-        times["active_units"] = time.perf_counter() - t
-        if k > 0:
-            t = time.perf_counter()
-            note(f"importance-sampled NLL (k={k})")
-            kwargs: dict[str, Any] = {"key": jax.random.key(seed), "k": k}
-            if conditional:
-                kwargs["y"] = jnp.asarray(cond_y)
-            report["iwae_nll"] = model_iwae_nll(model, jnp.asarray(x), **kwargs)
-            report["iwae_k"] = k
-            times["iwae_nll"] = time.perf_counter() - t
-    if conditional and ds.train_labels is not None:
-        t = time.perf_counter()
-        note("classifier accuracy of conditional samples")
-        clf, meta = load_or_train_classifier(
-            loaded.run_dir.path / "classifier.npz", ds.x_train, ds.train_labels, num_classes=mcfg.num_classes,
-            x_test=ds.x_test, y_test=ds.test_labels,
-        )
-        labels = np.repeat(np.arange(int(mcfg.num_classes or 0)), samples_per_class)
-        samples = sample_images(model, len(labels), labels=labels, seed=seed)
-        report["conditional"] = {
-            "sample_accuracy": classifier_accuracy(clf, samples, labels),
-            "classifier_test_accuracy": meta.get("test_accuracy"),
-            "samples_per_class": samples_per_class,
-            "classifier_cached": bool(meta.get("cached")),
-        }
-        times["classifier"] = time.perf_counter() - t
-    if ds.name == "dsprites" and not conditional:
-        t = time.perf_counter()
-        note("disentanglement (MIG, FactorVAE) on procedural dSprites")
-        from artifex_core.evaluation import dsprites_disentanglement
-
-        encode = _jitted(model, lambda m, xb: m.encode(xb)[0])
-        report["disentanglement"] = dsprites_disentanglement(lambda xb: encode(jnp.asarray(xb)), seed=seed)
-        times["disentanglement"] = time.perf_counter() - t
-    report["time_s"] = {name: round(v, 3) for name, v in times.items()}
+    explicit = bool(metrics)
+    for name, metric in instances.items():
+        if isinstance(metric, Exception):
+            report_error(name, metric)
+            continue
+        start = time.perf_counter()
+        try:
+            loaded.model.eval()
+            if not metric.applies(loaded):
+                if explicit:
+                    results[name] = {"skipped": "does not apply to this run"}
+                continue
+            note(name)
+            figures = metric.compute(loaded, data, seed=seed)
+            if not isinstance(figures, Mapping):
+                raise TypeError(f"compute returned {type(figures).__name__}, not a dict")
+            results[name] = dict(figures)
+        except Exception as exc:  # noqa: BLE001 - reported; the other metrics still run
+            report_error(name, exc)
+        times[name] = round(time.perf_counter() - start, 3)
+    report["metrics"] = results
+    report["failed"] = failed
+    report["time_s"] = times
     return report

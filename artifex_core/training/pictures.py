@@ -1,11 +1,15 @@
-"""The run folder's pictures: samples, reconstructions, latent traversals or VQ codebook usage.
+"""The run folder's pictures: samples, reconstructions, latent traversals or codebook usage.
 
-- ``samples.png``: 64 prior samples, 8 per row; a conditional model gets one row per class.
-- ``reconstructions.png``: test images and their deterministic reconstructions, alternating rows of 8.
-- ``traversals.png``: one row per latent dimension (the first 10), the posterior mean of a test image with
-  that dimension swept over [-3, 3] in 11 steps (VAE family).
-- ``codebook_usage.png``: VQ-VAE only (instead of traversals), how often each code was used in training,
-  sorted.
+What is drawn is asked of the model, never decided by its name:
+
+- ``samples.png``: 64 samples (``model.sample``), 8 per row; a conditional model gets one row per class.
+- ``reconstructions.png``: test images and their deterministic reconstructions (``model.reconstruct``),
+  alternating rows of 8.
+- ``codebook_usage.png``: for a model with a discrete latent, which declares it by a ``code_usage()`` method
+  returning how often each code was used in training (drawn sorted, instead of traversals: sweeping one
+  dimension of a quantized latent mostly shows one code).
+- ``traversals.png``: otherwise, for a model with ``latent_traversal``: one row per latent dimension (the first
+  10), the posterior mean of a test image with that dimension swept over [-3, 3] in 11 steps.
 
 Grids are written with Pillow by :mod:`artifex_core.visualize`.
 
@@ -21,15 +25,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_vq_model", "sample_images", "write_pictures"]
+__all__ = ["code_usage", "sample_images", "write_pictures"]
 
 TRAVERSAL_DIMS = 10
 TRAVERSAL_STEPS = 11
 
 
-def is_vq_model(model: Any) -> bool:
-    """Whether ``model`` is vector-quantized (it keeps code usage counts)."""
-    return hasattr(model, "code_counts") and hasattr(model, "num_embeddings")
+def code_usage(model: Any) -> np.ndarray | None:
+    """The model's code usage counts when it declares a discrete latent (a ``code_usage()`` method), else None.
+
+    Example:
+        >>> class Discrete:
+        ...     def code_usage(self):
+        ...         return [3, 0, 1]
+        >>> code_usage(Discrete()).tolist(), code_usage(object())
+        ([3, 0, 1], None)
+    """
+    method = getattr(model, "code_usage", None)
+    if not callable(method):
+        return None
+    return np.asarray(method())
 
 
 def _accepts(fn: Any, name: str) -> bool:
@@ -105,8 +120,8 @@ def write_pictures(
     grid = _interleave(np.asarray(xs), recons, per_row)
     paths.append(save_image_grid(grid, out / "reconstructions.png", nrow=per_row))
 
-    if is_vq_model(model):
-        counts = np.asarray(model.code_counts[...])
+    counts = code_usage(model)
+    if counts is not None:
         paths.append(save_codebook_usage(counts, out / "codebook_usage.png"))
     elif hasattr(model, "latent_traversal"):
         latent_dim = int(getattr(model, "latent_dim", TRAVERSAL_DIMS))

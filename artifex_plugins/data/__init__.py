@@ -1,10 +1,10 @@
-"""The built-in plugin's datasets: the packaged MNIST and Debian's Fashion-MNIST (NumPy only, no JAX).
+"""The built-in plugin's datasets (NumPy only, no JAX), registered in the ``datasets`` registry by
+:mod:`artifex_plugins.plugin`, as any plugin's datasets are:
 
-Registered by :mod:`artifex_plugins.plugin` in the ``datasets`` registry, as any plugin's datasets are:
-
-- ``mnist``: :func:`~artifex_plugins.data.mnist.load_mnist` ``(*, cache=True)``;
+- ``mnist``: :func:`~artifex_plugins.data.mnist.load_mnist` ``(*, cache=True)``, shipped in the package;
 - ``fashion_mnist``: :func:`~artifex_plugins.data.fashion_mnist.load_fashion_mnist`
-  ``(*, root="/usr/share/datasets/fashion-mnist")``.
+  ``(*, root="/usr/share/datasets/fashion-mnist")``;
+- ``dsprites``: procedural dSprites (:mod:`artifex_plugins.data.dsprites`).
 
 Your own files (``.npz``, image folders) load through :mod:`artifex_core.data`.
 
@@ -13,12 +13,36 @@ Example:
     >>> ds = load_dataset("mnist", limit=10)
     >>> ds.x_test.shape, float(ds.x_test.max()) <= 1.0
     ((10, 28, 28, 1), True)
+    >>> load_dsprites(4, cache=False).images.shape
+    (4, 64, 64, 1)
 """
 
 from __future__ import annotations
 
+from artifex_plugins.data.dsprites import (
+    FACTOR_NAMES,
+    FACTOR_SIZES,
+    DSprites,
+    load_dsprites,
+    load_dsprites_dataset,
+    render_dsprites,
+    sample_factors,
+)
 from artifex_plugins.data.fashion_mnist import load_fashion_mnist
 from artifex_plugins.data.idx import parse_idx, read_idx
 from artifex_plugins.data.mnist import load_idx_dataset, load_mnist
 
-__all__ = ["load_fashion_mnist", "load_idx_dataset", "load_mnist", "parse_idx", "read_idx"]
+__all__ = [
+    "FACTOR_NAMES",
+    "FACTOR_SIZES",
+    "DSprites",
+    "load_dsprites",
+    "load_dsprites_dataset",
+    "load_fashion_mnist",
+    "load_idx_dataset",
+    "load_mnist",
+    "parse_idx",
+    "read_idx",
+    "render_dsprites",
+    "sample_factors",
+]

@@ -10,6 +10,12 @@ Conventions shared by the whole family:
   ``reconstruct``, ``interpolate``, ``latent_traversal``) is in data space: probabilities under "bce".
 * Losses are nats per example: the reconstruction is summed over each example's data dimensions, the KL
   over latent dimensions, both averaged over the batch.
+* The reconstruction term is a declared, public part of the model: :meth:`VAE.log_likelihood` (per-example
+  ``log p(x | z)`` from the decoder outputs). ``loss_fn`` uses it (``reconstruction_loss = -mean
+  log_likelihood``) and so do the likelihood metrics (the IWAE bound), so a variant that overrides it
+  changes both. :attr:`VAE.normalized_likelihood` declares whether it is a normalised density (only then is
+  a bound an NLL); :attr:`VAE.latent_type` declares the latent (``"gaussian"``: posterior
+  ``N(mean, exp(log_var))`` from ``encode``, prior ``N(0, I)``).
 * Inputs are checked where they enter: an empty batch (``x.shape[0] == 0``) to ``__call__``, ``encode``,
   ``decode``, ``reconstruct`` or ``loss_fn``, and an ``n_samples`` that is not an integer >= 1, raise
   ``ValueError`` (shapes are static, so this holds under ``jit`` too).
@@ -23,8 +29,8 @@ import functools
 import inspect
 import math
 import operator
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -130,9 +136,11 @@ class VAE(nnx.Module):
         kl_weight: Weight of the KL term (beta).
         precision: Matmul/conv precision, set on every layer of encoder and decoder with a ``precision``.
         reconstruction_loss_type: Registered reconstruction loss ("mse", "bce", "l1" or a plugin's).
+        reconstruction_loss_kwargs: The loss's own parameters (e.g. ``{"delta": 0.5}`` for a Huber loss),
+            checked against its signature.
 
     Raises:
-        ValueError: If ``latent_dim <= 0`` or the loss name is unknown.
+        ValueError: If ``latent_dim <= 0``, the loss name is unknown or it does not take a given parameter.
 
     Example:
         >>> from flax import nnx
@@ -145,7 +153,18 @@ class VAE(nnx.Module):
         (3, 6)
         >>> sorted(vae.loss_fn(x=jnp.ones((2, 6))))
         ['kl_loss', 'loss', 'recon_loss', 'reconstruction_loss', 'total_loss']
+        >>> vae.latent_type, vae.normalized_likelihood  # "mse" lacks the Gaussian normaliser
+        ('gaussian', False)
     """
+
+    latent_type: ClassVar[str] = "gaussian"
+    """The declared latent: ``"gaussian"`` (``encode`` gives ``(mean, log_var)``, the prior is ``N(0, I)``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A variant that redefines log_likelihood without saying whether it is normalised makes no claim.
+        if "log_likelihood" in cls.__dict__ and "normalized_likelihood" not in cls.__dict__:
+            cls.normalized_likelihood = False  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -157,6 +176,7 @@ class VAE(nnx.Module):
         kl_weight: float = 1.0,
         precision: jax.lax.Precision | None = None,
         reconstruction_loss_type: str = "mse",
+        reconstruction_loss_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim <= 0:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
@@ -168,7 +188,7 @@ class VAE(nnx.Module):
         self.kl_weight = float(kl_weight)
         self.precision = precision
         self.reconstruction_loss_type = reconstruction_loss_type
-        self.likelihood = resolve_loss(reconstruction_loss_type)
+        self.likelihood = resolve_loss(reconstruction_loss_type, reconstruction_loss_kwargs)
         self.rngs = nnx.Rngs(sample=draw_key(rngs))
         if precision is not None:
             apply_precision(encoder, precision)
@@ -325,6 +345,45 @@ class VAE(nnx.Module):
         """
         return self._forward(x, None, rngs, self._next_key(rngs))[0]
 
+    @property
+    def normalized_likelihood(self) -> bool:
+        """Whether :meth:`log_likelihood` is a normalised log-density of ``x`` (bce: yes; mse, l1: no).
+
+        A subclass that overrides :meth:`log_likelihood` declares its own (a class attribute); without one
+        it is ``False``.
+        """
+        return bool(getattr(self.likelihood, "normalized", False))
+
+    def decode_outputs(self, z: jax.Array, *, y: Any = None, rngs: nnx.Rngs | None = None) -> dict[str, jax.Array]:
+        """Decode latents ``z`` into what :meth:`log_likelihood` reads.
+
+        Returns:
+            ``z`` (the decoder's input), ``decoder_output`` (raw decoder outputs, e.g. logits) and
+            ``reconstructed`` (data space). Conditional models need ``y``.
+        """
+        raw = self._decode_raw(z, y, rngs)
+        return {"z": z, "decoder_output": raw, "reconstructed": self.likelihood.to_data(raw)}
+
+    def log_likelihood(self, x: jax.Array, outputs: dict[str, Any], *, y: Any = None) -> jax.Array:
+        """Per-example ``log p(x | z)``, summed over each example's data dimensions: shape ``(B,)``.
+
+        ``loss_fn``'s reconstruction term is ``-mean(log_likelihood)``, and the IWAE bound weighs its
+        samples with it: override this (not ``loss_fn``) to change the reconstruction term of a variant.
+
+        Args:
+            x: The data ``(B, ...)``.
+            outputs: Outputs of ``__call__`` or :meth:`decode_outputs`: ``decoder_output`` when present,
+                else ``reconstructed`` (identity-link likelihoods) or ``z`` decoded again.
+            y: Conditions (conditional models decoding ``z`` again).
+
+        Example:
+            >>> # ll = vae.log_likelihood(x, vae(x)); -ll.mean() == vae.loss_fn(x=x, outputs=...)["recon_loss"]
+        """
+        raw = outputs.get("decoder_output")
+        if raw is None:
+            raw = outputs["reconstructed"] if self.likelihood.identity_link else self._raw_from_outputs(outputs, y)
+        return -self.likelihood.per_example(raw, x)
+
     def loss_fn(
         self,
         params: dict | None = None,
@@ -362,10 +421,8 @@ class VAE(nnx.Module):
         if reconstruction_loss_fn is not None:
             recon = CallableLoss(reconstruction_loss_fn).batch_mean(outputs["reconstructed"], x)
         else:
-            if raw is None:
-                identity = self.likelihood.identity_link
-                raw = outputs["reconstructed"] if identity else self._raw_from_outputs(outputs, y)
-            recon = self.likelihood.batch_mean(raw, x)
+            scored = outputs if raw is None else {**outputs, "decoder_output": raw}
+            recon = -jnp.mean(self.log_likelihood(x, scored, y=y))
         return self._assemble(recon, outputs, beta=beta, step=kwargs.get("step"))
 
     def _kl(self, outputs: dict[str, Any]) -> jax.Array:

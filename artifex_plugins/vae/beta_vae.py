@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -48,6 +49,7 @@ class BetaVAE(VAE):
         beta_warmup_steps: Steps of linear β annealing from 0 (0 = no annealing).
         reconstruction_loss_type: Registered reconstruction loss ("mse", "bce", "l1", ...).
         rngs: Random number generators.
+        reconstruction_loss_kwargs: The loss's own parameters (see :class:`VAE`).
         precision: Matmul/conv precision passed to the layers (see :class:`VAE`).
 
     Raises:
@@ -68,6 +70,7 @@ class BetaVAE(VAE):
         *,
         rngs: nnx.Rngs,
         precision: jax.lax.Precision | None = None,
+        reconstruction_loss_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if int(beta_warmup_steps) < 0:
             raise ValueError(f"beta_warmup_steps must be >= 0, got {beta_warmup_steps}")
@@ -79,6 +82,7 @@ class BetaVAE(VAE):
             kl_weight=beta_default,
             precision=precision,
             reconstruction_loss_type=reconstruction_loss_type,
+            reconstruction_loss_kwargs=reconstruction_loss_kwargs,
         )
         self.beta_default = float(beta_default)
         self.beta_warmup_steps = int(beta_warmup_steps)
@@ -111,6 +115,7 @@ class BetaVAEWithCapacity(BetaVAE):
         capacity_num_iter: Steps for ``C(t)`` to reach ``C_max`` (> 0).
         gamma: Weight of the capacity loss.
         rngs: Random number generators.
+        reconstruction_loss_kwargs: The loss's own parameters (see :class:`VAE`).
         precision: Matmul/conv precision passed to the layers.
 
     Example:
@@ -133,6 +138,7 @@ class BetaVAEWithCapacity(BetaVAE):
         *,
         rngs: nnx.Rngs,
         precision: jax.lax.Precision | None = None,
+        reconstruction_loss_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if int(capacity_num_iter) <= 0:
             raise ValueError(f"capacity_num_iter must be > 0, got {capacity_num_iter}")
@@ -147,6 +153,7 @@ class BetaVAEWithCapacity(BetaVAE):
             reconstruction_loss_type,
             rngs=rngs,
             precision=precision,
+            reconstruction_loss_kwargs=reconstruction_loss_kwargs,
         )
         self.use_capacity_control = bool(use_capacity_control)
         self.capacity_max = float(capacity_max)

@@ -38,6 +38,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -68,6 +69,7 @@ class ConditionalVAE(VAE):
         kl_weight: Weight of the KL term.
         reconstruction_loss_type: Registered reconstruction loss.
         precision: Matmul/conv precision passed to the layers.
+        reconstruction_loss_kwargs: The loss's own parameters (see :class:`VAE`).
 
     Raises:
         ValueError: For an unknown ``condition_type``, modules that take no ``condition``, or a
@@ -91,6 +93,7 @@ class ConditionalVAE(VAE):
         kl_weight: float = 1.0,
         reconstruction_loss_type: str = "mse",
         precision: jax.lax.Precision | None = None,
+        reconstruction_loss_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if condition_type not in CONDITION_TYPES:
             raise ValueError(f"condition_type must be one of {CONDITION_TYPES}, got {condition_type!r}")
@@ -112,6 +115,7 @@ class ConditionalVAE(VAE):
             kl_weight=kl_weight,
             precision=precision,
             reconstruction_loss_type=reconstruction_loss_type,
+            reconstruction_loss_kwargs=reconstruction_loss_kwargs,
         )
         self.condition_dim = condition_dim
         self.condition_type = condition_type

@@ -9,6 +9,19 @@ and :data:`l1` in ``artifex_core.registry.losses``; models resolve ``reconstruct
 A plugin may also register a plain callable ``(reconstructed, x) -> scalar``: :func:`as_likelihood`
 wraps it (identity data mapping; a per-example result is averaged over the batch).
 
+**Parameters.** A loss may take parameters after its two data arguments, e.g.
+``huber(reconstructed, x, *, delta=1.0)`` (or a ``ReconstructionLoss`` whose ``nll`` takes them). A model
+config gives them as ``parameters.reconstruction_loss_kwargs`` (``{"delta": 0.5}``); :func:`resolve_loss`
+binds them after checking them against the signature, so a misspelled or missing parameter is a
+``ValueError`` naming the loss and the parameters it takes.
+
+**Normalised or not.** ``normalized`` says whether ``exp(-nll)`` integrates to one over the data space:
+only then is a likelihood bound an NLL. ``bce`` is a Bernoulli log-probability (normalised). ``mse``, the sum
+of squared errors, is the NLL of a Gaussian of variance 1/2 *without* its normaliser ``0.5·log(pi)`` per
+dimension, and ``l1`` a Laplace of scale 1 without ``log 2``: both are reported as bounds, not NLLs, in the
+same units as the loss (adding the constants would make the bound an NLL but no longer comparable with the
+loss the model was trained and evaluated on). Plain callables are taken as unnormalised.
+
 Example:
     >>> import jax.numpy as jnp
     >>> x = jnp.array([[0.0, 1.0]])
@@ -20,7 +33,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
@@ -31,6 +46,7 @@ __all__ = [
     "ReconstructionLoss",
     "as_likelihood",
     "bce",
+    "bind_loss_parameters",
     "kl_divergence",
     "l1",
     "mse",
@@ -80,6 +96,8 @@ class ReconstructionLoss:
         nll: ``(raw, x) -> elementwise negative log-likelihood`` (same shape as ``x``).
         to_data: Maps raw decoder outputs to data space; ``None`` means identity.
         summary: One line describing it.
+        normalized: Whether ``exp(-nll)`` is a normalised density or probability of ``x`` (only then is a
+            likelihood bound reported as an NLL).
 
     Example:
         >>> sq = ReconstructionLoss("sq", lambda raw, x: (raw - x) ** 2)
@@ -93,11 +111,31 @@ class ReconstructionLoss:
         nll: Callable[[jax.Array, jax.Array], jax.Array],
         to_data: Callable[[jax.Array], jax.Array] | None = None,
         summary: str = "",
+        *,
+        normalized: bool = False,
     ) -> None:
         self.name = name
         self._nll = nll
         self._to_data = to_data
+        self.normalized = bool(normalized)
         self.__doc__ = summary or f"Reconstruction loss {name!r}."
+
+    def with_parameters(self, parameters: Mapping[str, Any] | None) -> ReconstructionLoss:
+        """This likelihood with ``parameters`` bound to its ``nll`` (checked against its signature).
+
+        Raises:
+            ValueError: For a parameter ``nll`` does not take, or a required one that is missing.
+
+        Example:
+            >>> scaled = ReconstructionLoss("scaled", lambda raw, x, *, w=1.0: w * (raw - x) ** 2)
+            >>> float(scaled.with_parameters({"w": 3.0})(jnp.ones((1, 1)), jnp.zeros((1, 1)))[0])
+            3.0
+        """
+        if not parameters:
+            bind_loss_parameters(self._nll, {}, self.name)  # required parameters must be given
+            return self
+        nll = bind_loss_parameters(self._nll, parameters, self.name)
+        return ReconstructionLoss(self.name, nll, self._to_data, self.__doc__ or "", normalized=self.normalized)
 
     @property
     def identity_link(self) -> bool:
@@ -146,6 +184,17 @@ class CallableLoss(ReconstructionLoss):
         super().__init__(name or getattr(fn, "__name__", "custom"), lambda raw, x: fn(raw, x))
         self.fn = fn
 
+    def with_parameters(self, parameters: Mapping[str, Any] | None) -> ReconstructionLoss:
+        """This loss with ``parameters`` bound to the callable (checked against its signature).
+
+        Example:
+            >>> loss = CallableLoss(lambda r, x, *, w=1.0: w * jnp.sum((r - x) ** 2, axis=-1), name="w")
+            >>> float(loss.with_parameters({"w": 2.0}).batch_mean(jnp.ones((2, 2)), jnp.zeros((2, 2))))
+            4.0
+        """
+        fn = bind_loss_parameters(self.fn, parameters or {}, self.name)
+        return self if fn is self.fn else CallableLoss(fn, name=self.name)
+
     def per_example(self, raw: jax.Array, x: jax.Array) -> jax.Array:
         """The callable's value: per-example when it returns ``(B,)``, else the scalar it returns."""
         out = jnp.asarray(self.fn(raw, x))
@@ -154,6 +203,42 @@ class CallableLoss(ReconstructionLoss):
     def batch_mean(self, raw: jax.Array, x: jax.Array) -> jax.Array:
         """The callable's value, averaged over the batch if it is not already a scalar."""
         return jnp.mean(self.per_example(raw, x))
+
+
+def bind_loss_parameters(fn: Callable[..., Any], parameters: Mapping[str, Any], name: str) -> Callable[..., Any]:
+    """``fn(a, b, **parameters)`` as a two-argument function, after checking ``parameters`` against ``fn``.
+
+    A loss's parameters are its arguments after the two data arguments (``(raw, x)`` or
+    ``(reconstructed, x)``).
+
+    Raises:
+        ValueError: For a parameter ``fn`` does not take, or a required parameter without a value.
+
+    Example:
+        >>> def huber(r, x, *, delta=1.0): return delta
+        >>> bind_loss_parameters(huber, {"delta": 0.5}, "huber")(None, None)
+        0.5
+        >>> bind_loss_parameters(huber, {"dleta": 0.5}, "huber")
+        Traceback (most recent call last):
+        ...
+        ValueError: loss 'huber' has no parameter 'dleta' (its parameters: delta)
+    """
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+        return functools.partial(fn, **parameters) if parameters else fn
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    data = [p for p in params if p.kind in positional][:2]
+    named = [p for p in params if p not in data and p.kind in (*positional, inspect.Parameter.KEYWORD_ONLY)]
+    accepted = ", ".join(p.name for p in named) or "none"
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        for key in parameters:
+            if key not in {p.name for p in named}:
+                raise ValueError(f"loss {name!r} has no parameter {key!r} (its parameters: {accepted})")
+    for p in named:
+        if p.default is inspect.Parameter.empty and p.name not in parameters:
+            raise ValueError(f"loss {name!r} needs parameter {p.name!r}: set parameters.reconstruction_loss_kwargs")
+    return functools.partial(fn, **parameters) if parameters else fn
 
 
 def as_likelihood(obj: Any, name: str | None = None) -> ReconstructionLoss:
@@ -169,16 +254,36 @@ def as_likelihood(obj: Any, name: str | None = None) -> ReconstructionLoss:
     return CallableLoss(obj, name=name)
 
 
-def resolve_loss(name: str | Callable[..., Any] | ReconstructionLoss) -> ReconstructionLoss:
-    """Resolve a reconstruction loss by registered name (or accept a loss object / callable).
+def resolve_loss(
+    name: str | Callable[..., Any] | ReconstructionLoss, parameters: Mapping[str, Any] | None = None
+) -> ReconstructionLoss:
+    """Resolve a reconstruction loss by registered name (or accept a loss object / callable), with parameters.
+
+    Args:
+        name: A registered name, a :class:`ReconstructionLoss` or a callable.
+        parameters: The loss's own parameters (``reconstruction_loss_kwargs``, e.g. Huber's ``delta``).
 
     Raises:
-        ValueError: For an unknown name; the message keeps the registry's "did you mean" hint.
+        ValueError: For an unknown name (the message keeps the registry's "did you mean" hint) or a
+            parameter the loss does not take; prefixed with the config field.
 
     Example:
         >>> resolve_loss("bce").name
         'bce'
+        >>> resolve_loss("mse", {"delta": 1.0})
+        Traceback (most recent call last):
+        ...
+        ValueError: reconstruction_loss_kwargs: loss 'mse' has no parameter 'delta' (its parameters: none)
     """
+    try:
+        return _resolve(name).with_parameters(parameters)
+    except ValueError as err:
+        if str(err).startswith("reconstruction_loss_type:"):
+            raise
+        raise ValueError(f"reconstruction_loss_kwargs: {err}") from None
+
+
+def _resolve(name: str | Callable[..., Any] | ReconstructionLoss) -> ReconstructionLoss:
     if not isinstance(name, str):
         return as_likelihood(name)
     from artifex_core.registry import UnknownNameError, losses
@@ -220,12 +325,18 @@ def _bernoulli(logits: jax.Array, x: jax.Array) -> jax.Array:
 
 
 mse = ReconstructionLoss("mse", _squared, summary="Gaussian likelihood: sum of squared errors per example.")
-"""Sum of squared errors per example; raw outputs are data."""
+"""Sum of squared errors per example; raw outputs are data. Unnormalised: a Gaussian of variance 1/2 without
+its ``0.5·log(pi)`` per dimension."""
 
 bce = ReconstructionLoss(
-    "bce", _bernoulli, jax.nn.sigmoid, summary="Bernoulli likelihood: binary cross-entropy from logits."
+    "bce",
+    _bernoulli,
+    jax.nn.sigmoid,
+    summary="Bernoulli likelihood: binary cross-entropy from logits.",
+    normalized=True,
 )
 """Binary cross-entropy from logits, summed per example; data space is ``sigmoid(logits)``."""
 
 l1 = ReconstructionLoss("l1", _absolute, summary="Laplace likelihood: sum of absolute errors per example.")
-"""Sum of absolute errors per example; raw outputs are data."""
+"""Sum of absolute errors per example; raw outputs are data. Unnormalised: a Laplace of scale 1 without its
+``log 2`` per dimension."""

@@ -19,7 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -60,6 +61,7 @@ class VQVAE(VAE):
         ema_decay: Decay of those averages.
         reconstruction_loss_type: Registered reconstruction loss.
         precision: Matmul precision for the layers and the code distances.
+        reconstruction_loss_kwargs: The loss's own parameters (see :class:`VAE`).
 
     Raises:
         ValueError: If ``latent_dim`` is not a multiple of ``embedding_dim``, or a size/decay is invalid.
@@ -67,6 +69,9 @@ class VQVAE(VAE):
     Example:
         >>> # outputs = vqvae(x); outputs["z_e"], outputs["quantized"], outputs["perplexity"]
     """
+
+    latent_type: ClassVar[str] = "codebook"
+    """Declared latent: discrete codes of a ``num_embeddings`` codebook (outputs ``encoding_indices``)."""
 
     def __init__(
         self,
@@ -82,6 +87,7 @@ class VQVAE(VAE):
         ema_decay: float = 0.99,
         reconstruction_loss_type: str = "mse",
         precision: jax.lax.Precision | None = None,
+        reconstruction_loss_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -102,6 +108,7 @@ class VQVAE(VAE):
             rngs=rngs,
             precision=precision,
             reconstruction_loss_type=reconstruction_loss_type,
+            reconstruction_loss_kwargs=reconstruction_loss_kwargs,
         )
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -126,6 +133,16 @@ class VQVAE(VAE):
             ``(quantized, aux)`` with aux keys ``commitment_loss``, ``codebook_loss``, ``encoding_indices``.
         """
         return vector_quantize(encoding, self.codebook[...], self.precision)
+
+    def code_usage(self) -> jax.Array:
+        """How often each code was assigned in training, ``(num_embeddings,)`` (drawn as ``codebook_usage.png``)."""
+        return self.code_counts[...]
+
+    def decode_outputs(self, z: jax.Array, *, y: Any = None, rngs: nnx.Rngs | None = None) -> dict[str, jax.Array]:
+        """Quantize ``z`` and decode it: ``z`` and ``quantized`` (the codes), ``decoder_output``, ``reconstructed``."""
+        quantized, _ = self.quantize(z)
+        raw = self._decode_raw(quantized, y, rngs)
+        return {"z": quantized, "quantized": quantized, "decoder_output": raw, "reconstructed": self.likelihood.to_data(raw)}
 
     def codes_to_latent(self, indices: jax.Array) -> jax.Array:
         """Code indices ``(B, ..., D // E)`` to latent vectors ``(B, ..., D)``."""

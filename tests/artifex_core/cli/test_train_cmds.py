@@ -14,6 +14,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from artifex_core.cli import app
+from artifex_core.evaluation import Metric
+from artifex_core.registry import metrics
+from artifex_core.testing import isolated_registries
 from artifex_core.training.overrides import apply_sets, split_config
 from artifex_plugins.data.fashion_mnist import DEFAULT_ROOT
 
@@ -182,11 +185,68 @@ def test_evaluate_json(trained: tuple[Path, dict]) -> None:
     result = runner.invoke(app, ["evaluate", str(out), "--json", "--k", "20"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["test"]["loss"] == pytest.approx(summary["final"]["test"]["loss"], rel=1e-5)
-    assert report["iwae_k"] == 20 and np.isfinite(report["iwae_nll"]) and report["test_examples"] == 16
-    assert report["active_units"] <= report["latent_dim"] == 2
+    metrics = report["metrics"]
+    assert metrics["test_loss"]["loss"] == pytest.approx(summary["final"]["test"]["loss"], rel=1e-5)
+    assert metrics["iwae"]["k"] == 20 and np.isfinite(metrics["iwae"]["iwae_nll"]) and report["test_examples"] == 16
+    assert metrics["active_units"]["active_units"] <= metrics["active_units"]["latent_dim"] == 2
+    assert report["failed"] == [] and set(report["time_s"]) == set(metrics)
     table = runner.invoke(app, ["evaluate", str(out), "--k", "0", "--limit", "8"])
-    assert table.exit_code == 0 and "test loss" in table.stdout and "IWAE" not in table.stdout
+    assert table.exit_code == 0 and "test_loss" in table.stdout and "iwae" not in table.stdout
+    assert "active_units" in table.stdout and "(epoch 2, 8 test examples)" in table.stdout
+
+
+class _Boom(Metric):
+    """Raises, to show that a failing metric is reported while the others run."""
+
+    def compute(self, run, data, *, seed):
+        raise RuntimeError("boom\non two lines")
+
+
+class _Pixels(Metric):
+    """A plugin-style metric with an option."""
+
+    def __init__(self, *, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def compute(self, run, data, *, seed):
+        return {"mean": self.scale * float(data.x_test.mean()), "n": len(data.x_test)}
+
+
+def test_evaluate_selected_metrics_and_options(trained: tuple[Path, dict]) -> None:
+    out, _ = trained
+    with isolated_registries():
+        metrics.register("pixels", _Pixels, summary="Mean pixel")
+        result = runner.invoke(app, ["evaluate", str(out), "--json", "--metric", "pixels", "-m", "test_loss",
+                                     "--option", "pixels.scale=2", "--limit", "4"])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert list(report["metrics"]) == ["pixels", "test_loss"] and report["test_examples"] == 4
+        assert report["metrics"]["pixels"]["n"] == 4 and report["metrics"]["pixels"]["mean"] > 0
+        one = json.loads(runner.invoke(app, ["evaluate", str(out), "--json", "-m", "pixels", "--limit", "4"]).stdout)
+        assert one["metrics"]["pixels"]["mean"] == pytest.approx(report["metrics"]["pixels"]["mean"] / 2)
+        bad = runner.invoke(app, ["evaluate", str(out), "-m", "pixels", "--option", "pixels.scael=2"])
+        assert bad.exit_code == 2 and "metric 'pixels' has no option 'scael' (its options: scale)" in bad.stderr
+        assert "Traceback" not in bad.output
+    unknown = runner.invoke(app, ["evaluate", str(out), "--metric", "tset_loss"])
+    assert unknown.exit_code == 2 and "unknown metric 'tset_loss'" in unknown.stderr and "test_loss" in unknown.stderr
+    shape = runner.invoke(app, ["evaluate", str(out), "--option", "k=5"])
+    assert shape.exit_code == 2 and "--option must be METRIC.OPTION=VALUE" in shape.stderr
+
+
+def test_a_failing_metric_is_reported_and_the_others_run(trained: tuple[Path, dict]) -> None:
+    out, _ = trained
+    with isolated_registries():
+        metrics.register("boom", _Boom, summary="Always fails")
+        result = runner.invoke(app, ["evaluate", str(out), "--json", "--k", "5"])
+        assert result.exit_code == 1  # the report is complete, and the failure is not hidden
+        report = json.loads(result.stdout)
+        assert report["metrics"]["boom"] == {"error": "RuntimeError: boom on two lines"}
+        assert report["failed"] == ["boom"] and {"test_loss", "iwae", "active_units"} <= set(report["metrics"])
+        warnings = [line for line in result.stderr.splitlines() if "boom" in line]
+        assert warnings == ["warning: metric 'boom' failed: RuntimeError: boom on two lines"]
+        table = runner.invoke(app, ["evaluate", str(out), "--k", "0"])
+        assert table.exit_code == 1 and "RuntimeError: boom on two lines" in table.stdout
+        assert "test_loss" in table.stdout and "Traceback" not in table.output
 
 
 def test_split_config_routes_train_fields() -> None:

@@ -66,11 +66,15 @@ def test_reload_restores_the_trained_state_and_evaluation_reproduces_the_test_lo
         np.testing.assert_array_equal(a, b)
     report = evaluate_run(loaded, dataset=vae_run.dataset, k=200)
     final = vae_run.result.history[-1]["test"]
-    assert report["test"]["loss"] == pytest.approx(final["loss"], rel=1e-5)
+    metrics = report["metrics"]
+    assert report["failed"] == [] and set(metrics) == {"test_loss", "iwae", "active_units"}
+    assert metrics["test_loss"]["loss"] == pytest.approx(final["loss"], rel=1e-5)
     assert report["test_examples"] == 256 and report["checkpoint_epoch"] == 2
-    assert 0 <= report["active_units"] <= 4 and report["latent_dim"] == 4
-    assert report["iwae_nll"] < final["loss"]  # the k=200 bound is tighter than the ELBO
-    assert report["iwae_nll"] > 0.5 * final["loss"]
+    units = metrics["active_units"]
+    assert 0 <= units["active_units"] <= 4 and units["latent_dim"] == 4
+    assert metrics["iwae"]["k"] == 200 and "iwae_bound" not in metrics["iwae"]  # bce: a normalised likelihood
+    assert metrics["iwae"]["iwae_nll"] < final["loss"]  # the k=200 bound is tighter than the ELBO
+    assert metrics["iwae"]["iwae_nll"] > 0.5 * final["loss"]
 
 
 def test_model_and_dataset_must_fit(mnist: Dataset) -> None:

@@ -18,7 +18,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["active_units", "encode_means", "latent_variances"]
+from artifex_core.evaluation import EvalData, Metric
+from artifex_plugins.metrics.contract import GAUSSIAN, batched, jitted, latent_type
+
+__all__ = ["ActiveUnits", "active_units", "encode_means", "latent_variances"]
 
 
 def latent_variances(means: Any) -> np.ndarray:
@@ -82,3 +85,38 @@ def encode_means(
     if not parts:
         raise ValueError("no examples to encode")
     return np.concatenate(parts, axis=0)
+
+
+class ActiveUnits(Metric):
+    """Active latent dimensions on the test split (Burda et al.): ``{"active_units", "latent_dim"}``.
+
+    Applies to models that declare a Gaussian latent; the posterior means come from ``encode``.
+
+    Args:
+        threshold: Variance of the posterior mean above which a dimension is active.
+        batch_size: Examples encoded per jitted call.
+
+    Example:
+        >>> ActiveUnits(threshold=0.05).threshold
+        0.05
+    """
+
+    def __init__(self, *, threshold: float = 0.01, batch_size: int = 1000) -> None:
+        self.threshold, self.batch_size = float(threshold), int(batch_size)
+
+    def applies(self, run: Any) -> bool:
+        """The model declares a Gaussian latent."""
+        return latent_type(run.model) == GAUSSIAN
+
+    def compute(self, run: Any, data: EvalData, *, seed: int) -> dict[str, Any]:
+        """``{"active_units": count, "latent_dim": the config's latent_dim}``."""
+        if run.model_config.conditional:
+            enc = jitted(run.model, lambda m, xb, yb: m.encode(xb, yb)[0])
+            means = np.concatenate(batched(enc, [data.x_test, data.y_test], self.batch_size))
+        else:
+            enc = jitted(run.model, lambda m, xb: m.encode(xb)[0])
+            means = np.concatenate(batched(enc, [data.x_test], self.batch_size))
+        return {
+            "active_units": active_units(means.reshape(len(means), -1), self.threshold),
+            "latent_dim": int(run.model_config.latent_dim),
+        }

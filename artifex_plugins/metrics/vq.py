@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["code_counts", "codes_used", "normalized_mse", "perplexity"]
+from artifex_core.evaluation import EvalData, Metric
+from artifex_plugins.metrics.contract import CODEBOOK, batched, jitted, latent_type
+
+__all__ = ["CodebookUsage", "code_counts", "codes_used", "normalized_mse", "perplexity"]
 
 
 def normalized_mse(x: Any, x_hat: Any) -> float:
@@ -94,3 +97,41 @@ def codes_used(indices: Any) -> int:
         3
     """
     return int(np.unique(_indices(indices)).size)
+
+
+class CodebookUsage(Metric):
+    """Reconstruction NMSE and codebook usage on the test split: ``{"nmse", "perplexity", "codes_used",
+    "num_embeddings"}``.
+
+    Applies to models that declare a codebook latent (``latent_type = "codebook"``: ``__call__`` outputs
+    ``encoding_indices`` into ``num_embeddings`` codes); reconstructions are ``reconstruct(x, deterministic=True)``.
+
+    Args:
+        batch_size: Examples per jitted call.
+
+    Example:
+        >>> CodebookUsage(batch_size=10).batch_size
+        10
+    """
+
+    def __init__(self, *, batch_size: int = 1000) -> None:
+        self.batch_size = int(batch_size)
+
+    def applies(self, run: Any) -> bool:
+        """The model declares a codebook latent."""
+        return latent_type(run.model) == CODEBOOK
+
+    def compute(self, run: Any, data: EvalData, *, seed: int) -> dict[str, Any]:
+        """NMSE of the reconstructions, perplexity and number of the codes used."""
+        model, x = run.model, data.x_test
+        forward = jitted(model, lambda m, xb: m(xb)["encoding_indices"])
+        recon = jitted(model, lambda m, xb: m.reconstruct(xb, deterministic=True))
+        indices = np.concatenate([np.asarray(i).reshape(len(i), -1) for i in batched(forward, [x], self.batch_size)])
+        x_hat = np.concatenate(batched(recon, [x], self.batch_size))
+        num_embeddings = int(model.num_embeddings)
+        return {
+            "nmse": normalized_mse(x, x_hat),
+            "perplexity": perplexity(indices, num_embeddings),
+            "codes_used": codes_used(indices),
+            "num_embeddings": num_embeddings,
+        }

@@ -14,13 +14,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_core.evaluation.likelihood import (
+from artifex_plugins.metrics.likelihood import (
     bernoulli_log_likelihood,
-    from_reconstruction_loss,
     gaussian_log_likelihood,
     iwae_bound,
     iwae_nll,
-    model_iwae_nll,
+    model_iwae_bound,
 )
 
 S2 = 0.25
@@ -115,45 +114,29 @@ def test_bernoulli_log_likelihood_closed_form():
     assert float(bernoulli_log_likelihood(logits, x)[0]) == pytest.approx(expected, rel=1e-5)
 
 
-def test_from_reconstruction_loss_normalises_the_registered_losses():
-    from artifex_plugins.vae.losses import bce, l1, mse
-
-    raw = jax.random.normal(jax.random.key(8), (3, 4))
-    x = jax.random.uniform(jax.random.key(9), (3, 4))
-    # mse = sum (raw - x)^2 is a Gaussian of variance 1/2
-    np.testing.assert_allclose(from_reconstruction_loss(mse)(raw, x),
-                               gaussian_log_likelihood(math.sqrt(0.5))(raw, x), rtol=1e-5)
-    np.testing.assert_allclose(from_reconstruction_loss(mse, normalize=False)(raw, x),
-                               -jnp.sum((raw - x) ** 2, axis=1), rtol=1e-5)
-    laplace = -jnp.sum(jnp.abs(raw - x) + math.log(2.0), axis=1)  # Laplace(x; raw, 1)
-    np.testing.assert_allclose(from_reconstruction_loss(l1)(raw, x), laplace, rtol=1e-5)
-    np.testing.assert_allclose(from_reconstruction_loss(bce)(raw, x), bernoulli_log_likelihood(raw, x), rtol=1e-5)
-    with pytest.raises(TypeError, match="not callable"):
-        from_reconstruction_loss(3)
-
-
 class _LinearGaussianModel:
-    """Duck-typed model: exact posterior for p(x|z) = N(z, 1/2), the likelihood of the 'mse' loss."""
+    """Duck-typed model with the Gaussian-latent contract: exact posterior for p(x|z) = N(z, 1/2)."""
 
-    def __init__(self) -> None:
-        from artifex_plugins.vae.losses import mse
-
-        self.likelihood = mse
+    latent_type = "gaussian"
+    normalized_likelihood = True
 
     def encode(self, x):
         return exact_encoder(0.5)(x)
 
-    def decoder(self, z):
-        return z
+    def decode_outputs(self, z):
+        return {"z": z, "decoder_output": z}
+
+    def log_likelihood(self, x, outputs):
+        return gaussian_log_likelihood(math.sqrt(0.5))(outputs["decoder_output"], x)
 
 
-def test_model_iwae_nll_uses_the_models_normalised_likelihood():
+def test_model_iwae_bound_uses_the_models_log_likelihood():
     x = jax.random.normal(jax.random.key(10), (6, 2)) * math.sqrt(1.5)
-    nll = model_iwae_nll(_LinearGaussianModel(), x, key=jax.random.key(0), k=4)
+    nll = -model_iwae_bound(_LinearGaussianModel(), x, key=jax.random.key(0), k=4).mean()
     assert nll == pytest.approx(-exact_log_px(x, 0.5).mean(), abs=1e-4)
 
 
-def test_model_iwae_nll_on_a_real_vae_is_finite_and_tightens():
+def test_model_iwae_bound_on_a_real_vae_is_finite_and_tightens():
     from flax import nnx
 
     from artifex_plugins.vae import VAE
@@ -164,8 +147,8 @@ def test_model_iwae_nll_on_a_real_vae_is_finite_and_tightens():
     vae = VAE(MLPEncoder([8], 2, input_dim=(6,), rngs=rngs), MLPDecoder([8], (6,), 2, rngs=rngs),
               latent_dim=2, rngs=rngs, reconstruction_loss_type="bce")
     x = (jax.random.uniform(jax.random.key(11), (32, 6)) > 0.5).astype(jnp.float32)
-    nll_1 = model_iwae_nll(vae, x, key=jax.random.key(0), k=1)
-    nll_200 = model_iwae_nll(vae, x, key=jax.random.key(0), k=200, chunk=50)
+    nll_1 = -model_iwae_bound(vae, x, key=jax.random.key(0), k=1).mean()
+    nll_200 = -model_iwae_bound(vae, x, key=jax.random.key(0), k=200, chunk=50).mean()
     assert np.isfinite(nll_1) and np.isfinite(nll_200)
     assert nll_200 < nll_1
     assert nll_200 > 0  # a Bernoulli NLL in nats is positive
@@ -181,5 +164,10 @@ def test_invalid_arguments_are_rejected(data):
         iwae_bound(prior_encoder, lambda z: z, ll, data[:0], key=jax.random.key(0), k=2)
     with pytest.raises(ValueError, match="scale must be positive"):
         gaussian_log_likelihood(0.0)
-    with pytest.raises(ValueError, match="no likelihood"):
-        model_iwae_nll(object(), data, key=jax.random.key(0), k=1)
+
+    class BatchMean(_LinearGaussianModel):
+        def log_likelihood(self, x, outputs):
+            return super().log_likelihood(x, outputs).mean()
+
+    with pytest.raises(ValueError, match=r"log_likelihood must give one value per example, shape \(5,\); got shape \(\)"):
+        model_iwae_bound(BatchMean(), data, key=jax.random.key(0), k=1)

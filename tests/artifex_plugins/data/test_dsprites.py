@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from artifex_core.data import dsprites as ds_mod
-from artifex_core.data.dsprites import (
+from artifex_plugins.data import dsprites as ds_mod
+from artifex_plugins.data.dsprites import (
     FACTOR_SIZES,
     NUM_IMAGES,
     classes_to_indices,

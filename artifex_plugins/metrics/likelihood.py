@@ -10,9 +10,11 @@ samples (a running log-sum-exp), so memory stays bounded by ``batch_size * chunk
 it is jitted once per call.
 
 The model enters through three plain functions: ``encode_fn(x) -> (mean, log_var)``, ``decode_fn(z) -> raw``
-(raw decoder outputs, e.g. logits) and ``log_likelihood_fn(raw, x) -> (B,)``, the log-likelihood
-``log p(x | z)`` of each example summed over its data dimensions. Conditional models take the condition as
-a second argument of ``encode_fn`` and ``decode_fn``. :func:`model_iwae_nll` wires an artifex model up.
+(decoder outputs: logits, or any pytree such as a dict) and ``log_likelihood_fn(raw, x) -> (B,)``, the
+log-likelihood ``log p(x | z)`` of each example summed over its data dimensions. Conditional models take the
+condition as a second argument of ``encode_fn`` and ``decode_fn``. :func:`model_iwae_bound` wires up a model
+that declares a Gaussian latent, through its public ``encode``, ``decode_outputs`` and ``log_likelihood``;
+:class:`IWAEBound` is the registered metric.
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -36,25 +38,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from artifex_core.evaluation import EvalData, Metric
+from artifex_plugins.metrics.contract import GAUSSIAN, latent_type
+
 __all__ = [
     "bernoulli_log_likelihood",
-    "from_reconstruction_loss",
     "gaussian_log_likelihood",
     "iwae_bound",
+    "IWAEBound",
     "iwae_nll",
-    "model_iwae_nll",
+    "model_iwae_bound",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_VAR_MIN, _LOG_VAR_MAX = -20.0, 20.0
 
 LogLikelihoodFn = Callable[[jax.Array, jax.Array], jax.Array]
-
-# Normalising constants per data dimension that turn the registered losses into proper log-densities:
-# "mse" sum (raw - x)^2 is a Gaussian with variance 1/2 (constant 0.5 * log(pi)); "l1" sum |raw - x| is a
-# Laplace with scale 1 (constant log 2); "bce" is already a normalised Bernoulli log-probability.
-_LOSS_CONSTANTS = {"mse": 0.5 * math.log(math.pi), "l1": math.log(2.0), "bce": 0.0}
-
 
 def _sum_per_example(values: jax.Array) -> jax.Array:
     return values.reshape(values.shape[0], -1).sum(axis=-1)
@@ -90,32 +89,6 @@ def bernoulli_log_likelihood(logits: jax.Array, x: jax.Array) -> jax.Array:
     x = jnp.asarray(x, logits.dtype).reshape(logits.shape)
     terms = x * jax.nn.log_sigmoid(logits) + (1.0 - x) * jax.nn.log_sigmoid(-logits)
     return _sum_per_example(terms)
-
-
-def from_reconstruction_loss(loss: Any, *, normalize: bool = True) -> LogLikelihoodFn:
-    """Turn a reconstruction loss (per-example NLL from raw outputs) into ``log_likelihood_fn``.
-
-    Accepts the plugin's ``ReconstructionLoss`` objects (``per_example(raw, x) -> (B,)``) or any callable
-    returning ``(B,)``. With ``normalize`` the known losses become proper log-densities in nats: ``mse``
-    (a Gaussian of variance 1/2) gains ``0.5 log(pi)`` per data dimension, ``l1`` (a Laplace of scale 1)
-    ``log 2``; ``bce`` and unknown losses are taken as they are.
-
-    Example:
-        >>> from artifex_plugins.vae.losses import mse
-        >>> ll = from_reconstruction_loss(mse)
-        >>> round(float(ll(jnp.zeros((1, 1)), jnp.zeros((1, 1)))[0]), 4)  # log N(0; 0, 1/2)
-        -0.5724
-    """
-    per_example = getattr(loss, "per_example", loss)
-    if not callable(per_example):
-        raise TypeError(f"reconstruction loss {loss!r} is not callable")
-    constant = _LOSS_CONSTANTS.get(getattr(loss, "name", ""), 0.0) if normalize else 0.0
-
-    def log_likelihood(raw: jax.Array, x: jax.Array) -> jax.Array:
-        nll = jnp.asarray(per_example(raw, x))
-        return -nll - constant * (raw.size // raw.shape[0])
-
-    return log_likelihood
 
 
 def _log_weights_fn(
@@ -182,7 +155,7 @@ def iwae_bound(
             ``(B, D)`` or ``(B, ..., D)``.
         decode_fn: ``z -> raw`` decoder outputs (``(z, y) -> raw`` with a condition), e.g. logits.
         log_likelihood_fn: ``(raw, x) -> (B,)`` log p(x|z) summed over data dims; see
-            :func:`gaussian_log_likelihood`, :func:`bernoulli_log_likelihood`, :func:`from_reconstruction_loss`.
+            :func:`gaussian_log_likelihood`, :func:`bernoulli_log_likelihood`.
         x: Examples ``(N, ...)``.
         key: PRNG key; the same key gives the same result.
         k: Importance samples per example (``k = 1`` gives the ELBO).
@@ -278,49 +251,88 @@ def iwae_nll(
     return float(-bound.mean())
 
 
-def model_iwae_nll(
+def model_iwae_bound(
     model: Any,
     x: Any,
     *,
     key: jax.Array,
     k: int = 1000,
     y: Any = None,
-    log_likelihood_fn: LogLikelihoodFn | None = None,
     batch_size: int = 64,
     chunk: int = 100,
-) -> float:
-    """:func:`iwae_nll` for an artifex Gaussian-latent model (VAE, BetaVAE, ConditionalVAE, ...).
+) -> np.ndarray:
+    """:func:`iwae_bound` of a model that declares a Gaussian latent (``latent_type = "gaussian"``).
 
-    Uses ``model.encode(x)`` (``model.encode(x, y)`` with labels), the raw decoder ``model.decoder(z)``
-    (``model.decoder(z, condition=y)``) and, unless ``log_likelihood_fn`` is given, the model's own
-    likelihood (``model.likelihood`` or ``model.reconstruction_loss``) normalised by
-    :func:`from_reconstruction_loss`. Not for VQ-VAE, whose latents are not Gaussian.
+    The proposal is ``model.encode(x)`` (``model.encode(x, y)`` with labels), each sample is decoded by
+    ``model.decode_outputs(z)`` and weighted by ``model.log_likelihood(x, outputs)``: the same reconstruction
+    term as the model's ``loss_fn``, so with ``k = 1`` the mean bound is the ELBO (in expectation) and the
+    bound is never looser than the test −ELBO of a β = 1 model, whatever the variant changes.
+
+    Returns:
+        ``float64`` ``(N,)``: per-example lower bounds on ``log p(x_i)`` (an NLL bound when negated and the
+        model declares ``normalized_likelihood``; otherwise in the loss's own unnormalised units).
 
     Raises:
-        ValueError: When the model has no likelihood and none is given.
+        ValueError: When ``log_likelihood`` does not give one value per example.
 
     Example:
-        >>> # nll = model_iwae_nll(vae, x_test[:1000], key=jax.random.key(0), k=1000)
+        >>> # nll = -model_iwae_bound(vae, x_test, key=jax.random.key(0), k=1000).mean()
     """
-    if log_likelihood_fn is None:
-        loss = getattr(model, "likelihood", None) or getattr(model, "reconstruction_loss", None)
-        if loss is None:
-            raise ValueError(f"{type(model).__name__} has no likelihood; pass log_likelihood_fn=")
-        log_likelihood_fn = from_reconstruction_loss(loss)
+
+    def log_likelihood_fn(outputs: Any, xb: jax.Array) -> jax.Array:
+        values = jnp.asarray(model.log_likelihood(xb, outputs))
+        if values.shape != (xb.shape[0],):
+            raise ValueError(
+                f"{type(model).__name__}.log_likelihood must give one value per example, shape ({xb.shape[0]},); "
+                f"got shape {values.shape} (a loss that returns a batch mean has no per-example likelihood)"
+            )
+        return values
+
     if y is None:
         encode_fn: Callable[..., Any] = lambda xb: tuple(model.encode(xb))[:2]  # noqa: E731
-        decode_fn: Callable[..., jax.Array] = lambda z: model.decoder(z)  # noqa: E731
+        decode_fn: Callable[..., Any] = lambda z: model.decode_outputs(z)  # noqa: E731
     else:
         encode_fn = lambda xb, yb: tuple(model.encode(xb, yb))[:2]  # noqa: E731
-        decode_fn = lambda z, yb: model.decoder(z, condition=yb)  # noqa: E731
-    return iwae_nll(
-        encode_fn,
-        decode_fn,
-        log_likelihood_fn,
-        x,
-        key=key,
-        k=k,
-        batch_size=batch_size,
-        chunk=chunk,
-        condition=y,
+        decode_fn = lambda z, yb: model.decode_outputs(z, y=yb)  # noqa: E731
+    return iwae_bound(
+        encode_fn, decode_fn, log_likelihood_fn, x, key=key, k=k, batch_size=batch_size, chunk=chunk, condition=y
     )
+
+
+class IWAEBound(Metric):
+    """The importance-weighted bound (Burda et al. 2016) with ``k`` samples, in nats per example.
+
+    Applies to models that declare a Gaussian latent, when ``k > 0``. Reported as ``{"iwae_nll": v, "k": k}``
+    when the model declares a normalised likelihood (``normalized_likelihood``, e.g. bce): an upper bound on
+    the test NLL. Otherwise (mse, l1, plugin losses) as ``{"iwae_bound": v, "k": k}``: the same bound on the
+    loss's unnormalised scale, not an NLL. Either way it is at most the test −ELBO of a β = 1 model (up to
+    the Monte Carlo error of both), as both use the model's ``log_likelihood``.
+
+    Args:
+        k: Importance samples per example (``0``: the metric does not apply; ``artifex evaluate --k``).
+        batch_size: Examples per jitted call.
+        chunk: Samples drawn at once.
+
+    Example:
+        >>> IWAEBound(k=0).applies(None)
+        False
+    """
+
+    def __init__(self, *, k: int = 1000, batch_size: int = 64, chunk: int = 100) -> None:
+        if int(k) < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        self.k, self.batch_size, self.chunk = int(k), int(batch_size), int(chunk)
+
+    def applies(self, run: Any) -> bool:
+        """``k > 0`` and the model declares a Gaussian latent."""
+        return self.k > 0 and latent_type(run.model) == GAUSSIAN
+
+    def compute(self, run: Any, data: EvalData, *, seed: int) -> dict[str, Any]:
+        """``{"iwae_nll" or "iwae_bound": mean negative bound, "k": k}`` on the test split."""
+        y = data.y_test if run.model_config.conditional else None
+        bound = model_iwae_bound(
+            run.model, data.x_test, key=jax.random.key(seed), k=self.k, y=y, batch_size=self.batch_size,
+            chunk=self.chunk,
+        )
+        name = "iwae_nll" if bool(getattr(run.model, "normalized_likelihood", False)) else "iwae_bound"
+        return {name: float(-bound.mean()), "k": self.k}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from artifex_core.evaluation import dsprites_disentanglement
+from artifex_plugins.metrics import dsprites_disentanglement
 
 
 def centroid_encoder(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

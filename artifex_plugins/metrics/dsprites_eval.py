@@ -22,10 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from artifex_core.data.dsprites import FACTOR_NAMES, FACTOR_SIZES, render_dsprites, sample_factors
-from artifex_core.evaluation.disentanglement import factor_vae_details, mig_details
+from artifex_core.evaluation import EvalData, Metric
+from artifex_plugins.data.dsprites import FACTOR_NAMES, FACTOR_SIZES, render_dsprites, sample_factors
+from artifex_plugins.metrics.contract import GAUSSIAN, jitted, latent_type
+from artifex_plugins.metrics.disentanglement import factor_vae_details, mig_details
 
-__all__ = ["dsprites_disentanglement"]
+__all__ = ["DSpritesDisentanglement", "dsprites_disentanglement", "is_dsprites"]
+
+DSPRITES_LOADER = "artifex_plugins.data.dsprites:load_dsprites_dataset"
+"""The registered target of this plugin's dSprites dataset."""
 
 
 def _representation(encode_fn: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -92,3 +97,56 @@ def dsprites_disentanglement(
         report["factor_vae"] = fv["eval_accuracy"]
         report["factor_vae_active_dims"] = fv["num_active_dims"]
     return report
+
+
+def is_dsprites(dataset: str) -> bool:
+    """Whether the dataset name (or qualified id) is registered as this plugin's procedural dSprites.
+
+    Example:
+        >>> is_dsprites("dsprites"), is_dsprites("mnist"), is_dsprites("runs/my.npz")
+        (True, False, False)
+    """
+    from artifex_core.registry import datasets
+
+    try:
+        return datasets.entry(dataset).target_path == DSPRITES_LOADER
+    except LookupError:
+        return False
+
+
+class DSpritesDisentanglement(Metric):
+    """MIG and the FactorVAE score of the encoder's posterior means on freshly rendered dSprites.
+
+    Applies to unconditional runs on this plugin's ``dsprites`` dataset whose model declares a Gaussian
+    latent. Figures as :func:`dsprites_disentanglement`.
+
+    Args:
+        num_examples: Random factor combinations for MIG and the variance estimate.
+        factor_vae: Also compute the FactorVAE score.
+        batch_size: Images rendered and encoded per call.
+
+    Example:
+        >>> DSpritesDisentanglement(num_examples=500, factor_vae=False).num_examples
+        500
+    """
+
+    def __init__(self, *, num_examples: int = 10_000, factor_vae: bool = True, batch_size: int = 256) -> None:
+        self.num_examples, self.factor_vae, self.batch_size = int(num_examples), bool(factor_vae), int(batch_size)
+
+    def applies(self, run: Any) -> bool:
+        """An unconditional Gaussian-latent model trained on dSprites."""
+        return (
+            not run.model_config.conditional
+            and latent_type(run.model) == GAUSSIAN
+            and is_dsprites(str(run.train_config.dataset))
+        )
+
+    def compute(self, run: Any, data: EvalData, *, seed: int) -> dict[str, Any]:
+        """``{"mig", "mig_per_factor", "num_examples"}`` and, with ``factor_vae``, the FactorVAE score."""
+        import jax.numpy as jnp
+
+        encode = jitted(run.model, lambda m, xb: m.encode(xb)[0])
+        return dsprites_disentanglement(
+            lambda xb: encode(jnp.asarray(xb)), num_examples=self.num_examples, seed=seed,
+            batch_size=self.batch_size, factor_vae=self.factor_vae,
+        )

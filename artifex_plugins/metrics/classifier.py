@@ -31,8 +31,11 @@ import numpy as np
 import optax
 from flax import nnx
 
+from artifex_core.evaluation import EvalData, Metric
+
 __all__ = [
     "Classifier",
+    "ConditionalSampleAccuracy",
     "classifier_accuracy",
     "load_classifier",
     "load_or_train_classifier",
@@ -325,3 +328,54 @@ def load_or_train_classifier(
         metadata["test_accuracy"] = classifier_accuracy(clf, x_test, y_test)
     save_classifier(clf, path, **metadata)
     return clf, {**metadata, "cached": False}
+
+
+class ConditionalSampleAccuracy(Metric):
+    """How often a classifier trained on the real data labels class-conditional samples as their class.
+
+    Applies to conditional runs (``model_config.conditional``). The classifier is trained on the run's
+    training split once and cached in the run folder as ``classifier.npz``; its accuracy on the real test
+    split is the ceiling to compare with. Figures: ``sample_accuracy``, ``classifier_test_accuracy``,
+    ``samples_per_class``, ``classifier_cached``.
+
+    Args:
+        samples_per_class: Samples drawn for each class.
+
+    Example:
+        >>> ConditionalSampleAccuracy(samples_per_class=10).samples_per_class
+        10
+    """
+
+    def __init__(self, *, samples_per_class: int = 100) -> None:
+        if int(samples_per_class) < 1:
+            raise ValueError(f"samples_per_class must be >= 1, got {samples_per_class}")
+        self.samples_per_class = int(samples_per_class)
+
+    def applies(self, run: Any) -> bool:
+        """The run's model is conditional."""
+        return bool(run.model_config.conditional)
+
+    def compute(self, run: Any, data: EvalData, *, seed: int) -> dict[str, Any]:
+        """Sample ``samples_per_class`` images per class and score them with the cached classifier.
+
+        Raises:
+            ValueError: When the dataset has no training labels.
+        """
+        from artifex_core.training.pictures import sample_images
+
+        ds = data.dataset
+        if ds is None or ds.train_labels is None:
+            raise ValueError("conditional sample accuracy needs a dataset with training labels")
+        num_classes = int(run.model_config.num_classes or 0)
+        clf, meta = load_or_train_classifier(
+            run.run_dir.path / "classifier.npz", ds.x_train, ds.train_labels, num_classes=num_classes,
+            x_test=ds.x_test, y_test=ds.test_labels,
+        )
+        labels = np.repeat(np.arange(num_classes), self.samples_per_class)
+        samples = sample_images(run.model, len(labels), labels=labels, seed=seed)
+        return {
+            "sample_accuracy": classifier_accuracy(clf, samples, labels),
+            "classifier_test_accuracy": meta.get("test_accuracy"),
+            "samples_per_class": self.samples_per_class,
+            "classifier_cached": bool(meta.get("cached")),
+        }

@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_core.evaluation import classifier as clf_mod
-from artifex_core.evaluation.classifier import (
+from artifex_plugins.metrics import classifier as clf_mod
+from artifex_plugins.metrics.classifier import (
     Classifier,
     classifier_accuracy,
     load_classifier,
