@@ -57,7 +57,9 @@ def test_broken_plugin_reported_while_list_still_works() -> None:
     assert plugins["broken"]["status"] == "failed"
     assert plugins["broken"]["error"] == "RuntimeError: artifex_brokenplugin is broken on purpose"
     assert plugins["good"]["status"] == "ok" and plugins["builtin"]["status"] == "ok"
-    assert sorted(plugins["good"]["registered"]) == ["encoders:tiny", "loggers:good_log", "models:tiny_vae"]
+    assert sorted(plugins["good"]["registered"]) == [
+        "datasets:blobs", "encoders:tiny", "loggers:good_log", "metrics:good_recon", "models:tiny_vae", "recipes:tiny_vae"
+    ]
 
 
 def test_good_plugin_command_is_in_help_and_runs() -> None:

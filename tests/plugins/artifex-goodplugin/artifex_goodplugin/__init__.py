@@ -1,5 +1,6 @@
-"""A tiny third-party plugin: one encoder ("tiny") and one model ("tiny_vae"), registered lazily, a logger
-("good_log") and one command, ``artifex good-hello``. This module imports neither JAX nor Flax."""
+"""A tiny third-party plugin that uses every hook and registry: an encoder ("tiny"), a model ("tiny_vae") with
+its ``VariantParams`` and its recipe, a dataset ("blobs"), a metric ("good_recon"), a logger ("good_log") and a
+command, ``artifex good-hello``. Everything is registered lazily: this module imports neither JAX nor Flax."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ def artifex_register(registry):
         "artifex_goodplugin.modules:TinyVAE",
         summary="A VAE subclass from a plugin",
         params="artifex_goodplugin.params:TinyVAEParams",
+    )
+
+    # -- dataset, recipe, metric ------------------------------------------------------------------------
+    registry.datasets.register("blobs", "artifex_goodplugin.data:load_blobs", summary="8x8 blobs in 4 corners")
+    registry.recipes.register(
+        "tiny_vae", "artifex_goodplugin.recipes:TINY_VAE_RECIPE", summary="tiny_vae on blobs, 2 epochs"
+    )
+    registry.metrics.register(
+        "good_recon", "artifex_goodplugin.metrics:ReconstructionError", summary="Mean absolute reconstruction error"
     )
 
     # -- logger -----------------------------------------------------------------------------------------
