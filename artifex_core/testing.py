@@ -37,6 +37,7 @@ __all__ = [
     "check_decoder",
     "check_encoder",
     "check_logger",
+    "check_metric",
     "check_model",
     "isolated_registries",
     "tiny_config",
@@ -285,3 +286,83 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
         _check(not outside, f"logger {name!r} wrote outside the run folder: {outside}")
         files = sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file())
     return {"logger": cls.__name__, "files": files}
+
+
+def check_metric(
+    name: str, *, model: str = "vae", config: ModelConfig | None = None, examples: int = 16, seed: int = 0, **options: Any
+) -> dict[str, Any]:
+    """Check that registered metric ``name`` meets the metric contract on a tiny untrained model.
+
+    Builds ``config`` (default :func:`tiny_config` of ``model``) as a stand-in :class:`LoadedRun` (epoch 0,
+    a temporary run folder), makes ``examples`` random test examples in [0, 1] (labels when conditional),
+    constructs the metric with ``options`` (only those it declares), and checks that ``applies`` returns a
+    bool and, when it applies, that ``compute`` returns a JSON-serializable dict of finite numbers that is
+    the same for the same seed.
+
+    Args:
+        name: A registered metric name, alias or qualified id.
+        model: The registered model to build when ``config`` is None.
+        config: The model config to build.
+        examples: Number of test examples.
+        seed: The seed passed to ``compute``.
+        **options: The metric's options (keyword arguments of its ``__init__``).
+
+    Returns:
+        ``{"metric": class name, "applies": bool, "figures": what compute returned (or None)}``.
+
+    Raises:
+        ConformanceError: Naming the first broken promise (not a Metric, unknown option, applies not a bool,
+            compute raising or returning something that is not JSON with finite numbers, not reproducible).
+
+    Example:
+        >>> check_metric("test_loss", examples=4)["figures"]["loss"] > 0
+        True
+    """
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    from flax import nnx
+
+    from artifex_core.evaluation import EvalData, Metric, metric_options
+    from artifex_core.factory import create_model
+    from artifex_core.registry import metrics
+    from artifex_core.training.config import TrainConfig
+    from artifex_core.training.run import LoadedRun
+    from artifex_core.training.run_dir import RunDir
+
+    target = metrics.get(name)
+    _check(isinstance(target, Metric) or (isinstance(target, type) and issubclass(target, Metric)),
+           f"metric {name!r} is not a Metric subclass or instance: {target!r}")
+    if isinstance(target, type):
+        declared = metric_options(target)
+        unknown = sorted(set(options) - set(declared))
+        _check(not unknown, f"metric {name!r} does not declare option(s) {unknown} (declares: {sorted(declared)})")
+        metric = target(**options)
+    else:
+        metric = target
+    cfg = config or tiny_config(model)
+    rng = np.random.default_rng(seed)
+    x = rng.random((examples, *cfg.input_dim)).astype(np.float32)
+    y = rng.integers(0, cfg.num_classes, examples) if cfg.conditional and cfg.num_classes else None
+    data = EvalData(x, y, dataset=None)
+    built = create_model(cfg, rngs=nnx.Rngs(seed))
+    built.eval()
+    with tempfile.TemporaryDirectory(prefix="artifex-check-metric-") as tmp:
+        run = LoadedRun(built, cfg, TrainConfig(epochs=1), 0, {}, RunDir(Path(tmp)), {})
+        applies = metric.applies(run)
+        _check(isinstance(applies, bool), f"metric {name!r}: applies() must return a bool, got {applies!r}")
+        if not applies:
+            return {"metric": type(metric).__name__, "applies": False, "figures": None}
+        try:
+            figures = metric.compute(run, data, seed=seed)
+            again = metric.compute(run, data, seed=seed)
+        except Exception as exc:  # noqa: BLE001 - reported as a broken promise
+            raise ConformanceError(f"metric {name!r} raised in compute: {type(exc).__name__}: {exc}") from exc
+    _check(isinstance(figures, dict), f"metric {name!r}: compute() must return a dict, got {type(figures).__name__}")
+    try:
+        text = json.dumps(figures, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConformanceError(f"metric {name!r}: compute() must return JSON with finite numbers: {exc}") from None
+    _check(text == json.dumps(again, allow_nan=False), f"metric {name!r}: compute() differs for the same seed")
+    return {"metric": type(metric).__name__, "applies": True, "figures": figures}

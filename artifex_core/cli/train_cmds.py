@@ -134,7 +134,7 @@ def train_cmd(
         str | None, typer.Option("--model", "-m", help="Registered model, trained with its recipe. \\[default: vae]")
     ] = None,
     dataset: Annotated[
-        str | None, typer.Option("--dataset", "-d", help="Registered dataset or a .npz / image folder. \\[default: mnist]")
+        str | None, typer.Option("--dataset", "-d", help="Registered dataset or a .npz / image folder. \\[default: the recipe's]")
     ] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", "-e", min=1, help="Epochs. \\[default: 100]")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1, help="Batch size. \\[default: 64]")] = None,

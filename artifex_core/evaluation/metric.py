@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -62,10 +63,11 @@ class EvalData:
     dataset: Dataset | None
 
 
-class Metric:
+class Metric(abc.ABC):
     """Base class of every metric that ``artifex evaluate`` runs.
 
-    Subclasses implement :meth:`compute` and may override :meth:`applies`. Options are keyword arguments
+    Subclasses implement :meth:`compute` (abstract: a subclass without it cannot be instantiated) and may
+    override :meth:`applies`. Options are keyword arguments
     of ``__init__`` with defaults (``def __init__(self, *, k: int = 1000)``); the evaluation passes only the
     ones a metric declares (see :func:`metric_options`). A metric registered as an instance is used as it is.
 
@@ -85,6 +87,7 @@ class Metric:
         """
         return True
 
+    @abc.abstractmethod
     def compute(self, run: LoadedRun, data: EvalData, *, seed: int) -> dict[str, Any]:
         """The metric's figures for ``run`` on ``data``: a JSON-ready dict (numbers, strings, lists, dicts).
 
@@ -92,11 +95,7 @@ class Metric:
             run: The loaded run (its model is in eval mode).
             data: The test split as the model sees it.
             seed: Seed of anything random (samples, importance weights): the same seed gives the same figures.
-
-        Raises:
-            NotImplementedError: In the base class.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement compute(run, data, *, seed)")
 
 
 def metric_options(cls: type) -> dict[str, Any]:
