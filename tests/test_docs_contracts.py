@@ -23,6 +23,8 @@ def test_the_section_names_every_kind_with_a_signature() -> None:
     section = PAGE.read_text().split("\n## Contracts\n", 1)[1].split("\n## ", 1)[0]
     for heading in ("Encoders and decoders", "Datasets", "Losses", "Loggers", "Recipes and metrics"):
         assert f"### {heading}" in section
+    for heading in ("Recipes", "Metrics"):
+        assert f"#### {heading}" in section
     for signature in ("def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None)",
                       "def __init__(self, run_dir: Path, **kwargs) -> None", "def my_loss(reconstructed"):
         assert signature in section
@@ -49,3 +51,28 @@ def test_the_logger_example_conforms_and_logs_every_epoch_exactly_once(tmp_path:
         logger.close()
     rows = (tmp_path / "losses.csv").read_text().splitlines()
     assert rows[0] == "epoch,test_loss" and [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
+
+
+def test_the_metric_example_conforms_and_its_recipe_is_found() -> None:
+    import numpy as np
+
+    from artifex_core.registry import metrics, recipes
+    from artifex_core.testing import check_metric
+    from artifex_core.training.recipes import recipe
+
+    namespace: dict[str, Any] = {"__name__": "contract_metric"}
+    exec(compile(_contract_block("metric"), str(PAGE), "exec"), namespace)  # noqa: S102 - our own docs
+    with isolated_registries():
+        metrics.register("kl_per_dim", namespace["KLPerDimension"])
+        report = check_metric("kl_per_dim", examples=8)
+        assert len(report["figures"]["kl_per_dim"]) == 4  # tiny_config's latent_dim
+        assert np.isclose(sum(report["figures"]["kl_per_dim"]), report["figures"]["kl"])
+        assert check_metric("kl_per_dim", model="vqvae", config=_vq())["applies"] is False
+        recipes.register("freebits_vae", {"model": {"model": "vae", "latent_dim": 8}, "train": {"epochs": 20}})
+        assert recipe("freebits_vae") == ({"model": "vae", "latent_dim": 8}, {"epochs": 20})
+
+
+def _vq() -> Any:
+    from artifex_core.testing import tiny_config
+
+    return tiny_config("vqvae", parameters={"embedding_dim": 2, "num_embeddings": 8})
