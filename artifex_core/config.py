@@ -355,11 +355,12 @@ class ModelConfig(BaseModel):
         return None if params is None else params.likelihood()
 
     def resolved_parameters(self) -> dict[str, Any]:
-        """The variant's arguments with every default filled in."""
+        """The variant's arguments with every default filled in (``VariantParams.config_defaults`` first)."""
         params_cls = _params_model(self.model)
         if params_cls is None:
             return dict(self.parameters)
-        return params_cls.model_validate(self.parameters).model_dump()
+        derived = params_cls.config_defaults(self)
+        return params_cls.model_validate({**derived, **self.parameters}).model_dump()
 
     def check_buildable(self) -> ModelConfig:
         """Check what :func:`artifex_core.create_model` needs beyond each field being valid; imports no JAX.

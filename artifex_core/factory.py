@@ -167,8 +167,6 @@ def create_model(config: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:
     encoder = create_encoder_unified(config=config, encoder_type=config.encoder, rngs=rngs, **common)
     decoder = create_decoder_unified(config=config, decoder_type=config.decoder, rngs=rngs, **common)
     params = config.resolved_parameters()
-    if config.conditional and "condition_dim" in params and "condition_dim" not in config.parameters:
-        params["condition_dim"] = config.num_classes
     return cls(encoder=encoder, decoder=decoder, latent_dim=config.latent_dim, rngs=rngs, **params)
 
 

@@ -102,6 +102,12 @@ class VariantParams(BaseModel):
         """
 
     @classmethod
+    def config_defaults(cls, config: ModelConfig) -> dict[str, Any]:
+        """Parameters derived from the rest of the model config (e.g. a class count from ``num_classes``);
+        a value the config's ``parameters`` give wins (default: none)."""
+        return {}
+
+    @classmethod
     def dataset_defaults(cls, info: DatasetInfo) -> dict[str, Any]:
         """Parameters derived from the training data; a value the config gives wins (default: none)."""
         return {}

@@ -88,6 +88,21 @@ class ConditionalVAEParams(VariantParams):
         """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
         return self.reconstruction_loss_type
 
+    @classmethod
+    def config_defaults(cls, config: ModelConfig) -> dict[str, Any]:
+        """``condition_dim`` defaults to the config's ``num_classes`` (the conditional wrappers' width)."""
+        return {"condition_dim": config.num_classes} if config.num_classes else {}
+
+    @classmethod
+    def check_config(cls, config: ModelConfig) -> None:
+        """A ``condition_dim`` given beside ``num_classes`` must equal it (both size the condition)."""
+        given = config.parameters.get("condition_dim")
+        if given is not None and config.num_classes is not None and given != config.num_classes:
+            raise ValueError(
+                f"parameters.condition_dim: {given} differs from num_classes={config.num_classes}; "
+                "drop parameters.condition_dim (it defaults to num_classes)"
+            )
+
 
 class VQVAEParams(VariantParams):
     """Arguments of :class:`artifex_plugins.vae.VQVAE`."""
