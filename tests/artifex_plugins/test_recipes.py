@@ -17,7 +17,8 @@ TRAIN = {"dataset": "mnist", "epochs": 100, "batch_size": 64, "optimizer": "adam
 
 
 def test_every_builtin_recipe_is_registered_by_the_builtin_plugin() -> None:
-    assert set(RECIPES) == set(recipes.names()) >= {"default", "vae", "vqvae"}
+    builtin = {name for name in recipes.names() if recipes.entry(name).plugin.name == "builtin"}
+    assert set(RECIPES) == builtin >= {"default", "vae", "vqvae"}
     for name in RECIPES:
         entry = recipes.entry(name)
         assert entry.plugin.name == "builtin" and entry.summary, name
