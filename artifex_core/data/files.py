@@ -119,11 +119,11 @@ def _read_images(
     size: tuple[int, int] | None = (image_size[1], image_size[0]) if image_size else None
     for path in paths:
         try:
-            with Image.open(path) as img:
+            with Image.open(path) as opened:
                 if mode is None:
-                    grey = img.mode in ("1", "L", "LA", "I", "I;16", "F") if grayscale is None else grayscale
+                    grey = opened.mode in ("1", "L", "LA", "I", "I;16", "F") if grayscale is None else grayscale
                     mode = "L" if grey else "RGB"
-                img = img.convert(mode)
+                img = opened.convert(mode)
                 if size is None:
                     size = img.size
                 elif img.size != size:
