@@ -68,7 +68,8 @@ def _accepts(cls: type, name: str) -> bool:
 
 def call_module(module: Any, *args: Any, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
     """Call ``module``, passing ``rngs`` only when given and accepted by its ``__call__``."""
-    if rngs is not None and _accepts(type(module), "rngs"):
+    cls: type = type(module)  # a class is hashable (the cache key); mypy reads type[Any] as not Hashable
+    if rngs is not None and _accepts(cls, "rngs"):
         kwargs["rngs"] = rngs
     return module(*args, **kwargs)
 
