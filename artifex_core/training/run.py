@@ -306,7 +306,7 @@ class _RecordConfig(Callback):
         segment = self.config["segments"][-1] if self.config else None
         if segment is not None and segment["from_epoch"] != start_epoch:  # fell back past a damaged checkpoint
             segment["from_epoch"] = start_epoch
-            self.run.write_config(self.config)  # type: ignore[arg-type]
+            self.run.write_config(self.config)  # type: ignore[arg-type]  # a segment exists, so config is set
 
     def end(self, status: str, **facts: Any) -> dict[str, list[Any]]:
         if self.config is None:

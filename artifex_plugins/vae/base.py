@@ -165,7 +165,7 @@ class VAE(nnx.Module):
         super().__init_subclass__(**kwargs)
         # A variant that redefines log_likelihood without saying whether it is normalised makes no claim.
         if "log_likelihood" in cls.__dict__ and "normalized_likelihood" not in cls.__dict__:
-            cls.normalized_likelihood = False  # type: ignore[assignment]
+            cls.normalized_likelihood = False  # type: ignore[assignment]  # a class constant replaces the property
 
     def __init__(
         self,
