@@ -23,7 +23,7 @@ from artifex_core.params import binary_likelihood
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core.config import ModelConfig
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "TrainConfigError"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "Optimizer", "Schedule", "TrainConfig", "TrainConfigError"]
 
 
 class TrainConfigError(ValueError):
