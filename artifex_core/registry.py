@@ -288,15 +288,17 @@ class Registry(Generic[TargetT]):
             def decorator(obj: T) -> T:
                 # The decorator keeps the decorated object's own type for its module; what it registers is
                 # the registry's target type by the registering plugin's word (checked only when used).
-                target = cast(TargetT, obj)
-                self.register(name, target, summary=summary, aliases=aliases, params=params, meta=meta)
+                registered = cast(TargetT, obj)
+                self.register(name, registered, summary=summary, aliases=aliases, params=params, meta=meta)
                 return obj
 
             return decorator
         if summary == "" and not isinstance(target, str):
             doc = (getattr(target, "__doc__", None) or "").strip()
             summary = doc.splitlines()[0] if doc else ""
-        entry: Entry[TargetT] = Entry(name, target, summary, tuple(aliases), _current_plugin.get(), params, dict(meta or {}))
+        entry: Entry[TargetT] = Entry(
+            name, target, summary, tuple(aliases), _current_plugin.get(), params, dict(meta or {})
+        )
         with self._lock:
             for key in (name, *entry.aliases):
                 if ":" in key or not key:
