@@ -76,7 +76,10 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset: str = Field(description="Registered dataset name or a .npz / image folder path (default: the default recipe's).")
+    if TYPE_CHECKING:  # optional to construct: _default_dataset fills it from the default recipe
+        dataset: str = ""
+    else:
+        dataset: str = Field(description="Registered dataset name or a .npz / image folder path (default: the default recipe's).")
     dataset_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra dataset loader arguments.")
     limit: PositiveInt | None = Field(None, description="Use only the first N examples of each split.")
     epochs: PositiveInt = Field(10, description="Passes over the training split.")
