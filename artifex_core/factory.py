@@ -163,9 +163,13 @@ def create_model(config: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:
     cls = models.get(config.model)
     if hasattr(cls, "from_config"):
         return cls.from_config(config, rngs=rngs)
-    common = {"conditional": config.conditional, "num_classes": config.num_classes, "embed_dim": config.embed_dim}
-    encoder = create_encoder_unified(config=config, encoder_type=config.encoder, rngs=rngs, **common)
-    decoder = create_decoder_unified(config=config, decoder_type=config.decoder, rngs=rngs, **common)
+    cond, classes, embed = config.conditional, config.num_classes, config.embed_dim
+    encoder = create_encoder_unified(
+        config=config, encoder_type=config.encoder, conditional=cond, num_classes=classes, embed_dim=embed, rngs=rngs
+    )
+    decoder = create_decoder_unified(
+        config=config, decoder_type=config.decoder, conditional=cond, num_classes=classes, embed_dim=embed, rngs=rngs
+    )
     params = config.resolved_parameters()
     return cls(encoder=encoder, decoder=decoder, latent_dim=config.latent_dim, rngs=rngs, **params)
 

@@ -109,8 +109,8 @@ def _locate_node(
     if tree is None or depth > 8:
         return None
     for node in tree.body:
-        if isinstance(node, kinds) and getattr(node, "name", None) == attr:
-            return target, node  # type: ignore[return-value]
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and isinstance(node, kinds) and node.name == attr:
+            return target, node
     imported = _imports(module).get(attr)
     return _locate_node(imported, kinds, depth + 1) if imported is not None else None
 

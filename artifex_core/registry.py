@@ -28,7 +28,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
+
+if TYPE_CHECKING:  # pragma: no cover - the target types only; listing names imports none of them
+    from flax import nnx
+
+    from artifex_core.data.dataset import Dataset
+    from artifex_core.evaluation.metric import Metric
+    from artifex_core.training.loggers import Logger
+    from artifex_core.training.recipes import RecipeTarget
 
 __all__ = [
     "AmbiguousNameError",
@@ -50,6 +58,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+TargetT = TypeVar("TargetT")
+"""What a registry holds (see :class:`Registries` for each kind's target type)."""
 
 LOCAL_PLUGIN = "local"
 """Owner recorded for entries registered directly from user code rather than by a plugin."""
@@ -117,7 +127,7 @@ def _import_target(spec: str) -> Any:
 
 
 @dataclass
-class Entry:
+class Entry(Generic[TargetT]):
     """One registered object.
 
     Attributes:
@@ -131,7 +141,7 @@ class Entry:
     """
 
     name: str
-    target: Any
+    target: TargetT | str
     summary: str = ""
     aliases: tuple[str, ...] = ()
     plugin: PluginInfo = field(default_factory=PluginInfo)
@@ -150,11 +160,14 @@ class Entry:
             return self.target
         return f"{getattr(self.target, '__module__', '?')}:{getattr(self.target, '__qualname__', '?')}"
 
-    def load(self) -> Any:
+    def load(self) -> TargetT:
         """Return the object, importing a lazy target on first use."""
-        if isinstance(self.target, str):
-            self.target = _import_target(self.target)
-        return self.target
+        target = self.target
+        if isinstance(target, str):
+            loaded: TargetT = _import_target(target)
+            self.target = loaded
+            return loaded
+        return target
 
     def load_params(self) -> Any:
         """Return the parameters model, importing a lazy one on first use (None when there is none)."""
@@ -192,7 +205,7 @@ class RegistrySnapshot(NamedTuple):
     table: Mapping[str, tuple[Entry, ...]]
 
 
-class Registry:
+class Registry(Generic[TargetT]):
     """A name -> object map with aliases, lazy targets, plugin ownership and glob listing.
 
     Args:
@@ -212,7 +225,7 @@ class Registry:
     def __init__(self, kind: str, *, loader: Loader | None = None) -> None:
         self.kind = kind
         self._loader = loader
-        self._by_name: dict[str, list[Entry]] = {}
+        self._by_name: dict[str, list[Entry[TargetT]]] = {}
         self._lock = threading.RLock()
 
     def set_loader(self, loader: Loader | None) -> None:
@@ -220,10 +233,34 @@ class Registry:
         self._loader = loader
 
     # -- registration ---------------------------------------------------------------------------
+    @overload
     def register(
         self,
         name: str,
-        target: Any = None,
+        target: None = None,
+        *,
+        summary: str = "",
+        aliases: tuple[str, ...] | list[str] = (),
+        params: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[T], T]: ...
+
+    @overload
+    def register(
+        self,
+        name: str,
+        target: TargetT | str,
+        *,
+        summary: str = "",
+        aliases: tuple[str, ...] | list[str] = (),
+        params: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> TargetT | str: ...
+
+    def register(
+        self,
+        name: str,
+        target: TargetT | str | None = None,
         *,
         summary: str = "",
         aliases: tuple[str, ...] | list[str] = (),
@@ -249,14 +286,19 @@ class Registry:
         if target is None:
 
             def decorator(obj: T) -> T:
-                self.register(name, obj, summary=summary, aliases=aliases, params=params, meta=meta)
+                # The decorator keeps the decorated object's own type for its module; what it registers is
+                # the registry's target type by the registering plugin's word (checked only when used).
+                registered = cast(TargetT, obj)
+                self.register(name, registered, summary=summary, aliases=aliases, params=params, meta=meta)
                 return obj
 
             return decorator
         if summary == "" and not isinstance(target, str):
             doc = (getattr(target, "__doc__", None) or "").strip()
             summary = doc.splitlines()[0] if doc else ""
-        entry = Entry(name, target, summary, tuple(aliases), _current_plugin.get(), params, dict(meta or {}))
+        entry: Entry[TargetT] = Entry(
+            name, target, summary, tuple(aliases), _current_plugin.get(), params, dict(meta or {})
+        )
         with self._lock:
             for key in (name, *entry.aliases):
                 if ":" in key or not key:
@@ -317,7 +359,7 @@ class Registry:
         if self._loader is not None:
             self._loader()
 
-    def entry(self, name: str) -> Entry:
+    def entry(self, name: str) -> Entry[TargetT]:
         """Return the :class:`Entry` for a name, alias or qualified id ``plugin:name``.
 
         Raises:
@@ -339,7 +381,7 @@ class Registry:
                 raise AmbiguousNameError(self.kind, name, sorted(e.qualified_id for e in found))
             return found[0]
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> TargetT:
         """Return the object registered under ``name`` (importing a lazy target)."""
         return self.entry(name).load()
 
@@ -347,8 +389,8 @@ class Registry:
         names = list(self._by_name)
         return names + [e.qualified_id for e in self._unique_entries()]
 
-    def _unique_entries(self) -> list[Entry]:
-        seen: dict[int, Entry] = {}
+    def _unique_entries(self) -> list[Entry[TargetT]]:
+        seen: dict[int, Entry[TargetT]] = {}
         for group in self._by_name.values():
             for e in group:
                 seen.setdefault(id(e), e)
@@ -369,7 +411,7 @@ class Registry:
         """Sorted primary names matching a glob ``pattern`` (aliases are not listed)."""
         return sorted({e.name for e in self.entries(pattern)})
 
-    def entries(self, pattern: str = "*") -> list[Entry]:
+    def entries(self, pattern: str = "*") -> list[Entry[TargetT]]:
         """Entries whose name, an alias or qualified id matches ``pattern``, sorted by name and plugin."""
         self._ready()
         with self._lock:
@@ -398,6 +440,19 @@ RegistriesSnapshot = dict[str, RegistrySnapshot]
 class Registries:
     """The registries handed to a plugin's ``artifex_register(registry)`` hook, one per kind.
 
+    Each holds objects of one type (or lazy ``"module:attr"`` strings naming one), which the type checker
+    verifies at registration and lookup:
+
+    - ``encoders``, ``decoders``: callables building an ``nnx.Module`` (the classes, called with the
+      config's keywords and ``rngs=``);
+    - ``losses``: callables ``(reconstructed, x) -> loss`` (functions or ``ReconstructionLoss`` objects);
+    - ``models``: callables (the model classes) building an ``nnx.Module``;
+    - ``datasets``: loaders returning a :class:`~artifex_core.data.Dataset`;
+    - ``recipes``: a :data:`~artifex_core.training.recipes.RecipeTarget` (a mapping or a function returning one);
+    - ``metrics``: :class:`~artifex_core.evaluation.Metric` subclasses;
+    - ``loggers``: :class:`~artifex_core.training.Logger` subclasses, constructed as ``cls(run_dir, **kwargs)``
+      (any :class:`~artifex_core.training.Callback` class constructed that way is accepted).
+
     Example:
         >>> regs = Registries()
         >>> list(regs.by_kind())
@@ -406,16 +461,16 @@ class Registries:
         'recipe'
     """
 
-    encoders: Registry = field(default_factory=lambda: Registry("encoder"))
-    decoders: Registry = field(default_factory=lambda: Registry("decoder"))
-    losses: Registry = field(default_factory=lambda: Registry("loss"))
-    models: Registry = field(default_factory=lambda: Registry("model"))
-    datasets: Registry = field(default_factory=lambda: Registry("dataset"))
-    recipes: Registry = field(default_factory=lambda: Registry("recipe"))
-    metrics: Registry = field(default_factory=lambda: Registry("metric"))
-    loggers: Registry = field(default_factory=lambda: Registry("logger"))
+    encoders: Registry[Callable[..., nnx.Module]] = field(default_factory=lambda: Registry("encoder"))
+    decoders: Registry[Callable[..., nnx.Module]] = field(default_factory=lambda: Registry("decoder"))
+    losses: Registry[Callable[..., Any]] = field(default_factory=lambda: Registry("loss"))
+    models: Registry[Callable[..., nnx.Module]] = field(default_factory=lambda: Registry("model"))
+    datasets: Registry[Callable[..., Dataset]] = field(default_factory=lambda: Registry("dataset"))
+    recipes: Registry[RecipeTarget] = field(default_factory=lambda: Registry("recipe"))
+    metrics: Registry[type[Metric]] = field(default_factory=lambda: Registry("metric"))
+    loggers: Registry[type[Logger]] = field(default_factory=lambda: Registry("logger"))
 
-    def by_kind(self) -> dict[str, Registry]:
+    def by_kind(self) -> dict[str, Registry[Any]]:
         """The registries keyed by their plural kind ("encoders", ...), in declaration order."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -466,7 +521,7 @@ KIND_ALIASES: dict[str, str] = {
 }
 
 
-def resolve_kind(kind: str, within: Registries | None = None) -> Registry:
+def resolve_kind(kind: str, within: Registries | None = None) -> Registry[Any]:
     """Return the registry for ``kind`` ("models" or "model").
 
     Args:

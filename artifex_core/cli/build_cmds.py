@@ -35,7 +35,8 @@ def build_summary(cfg: ModelConfig, seed: int = 0) -> dict[str, Any]:
 
     from artifex_core.factory import create_model
 
-    model = create_model(cfg, rngs=nnx.Rngs(seed))
+    # An nnx.Module that is also a GenerativeModel: its loss_fn (and y= when conditional) are the plugin's.
+    model: Any = create_model(cfg, rngs=nnx.Rngs(seed))
     x = jnp.zeros((2, *cfg.input_dim), jnp.float32)
     if cfg.conditional:
         y = jnp.zeros((2,), jnp.int32)

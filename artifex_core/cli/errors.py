@@ -81,7 +81,7 @@ def _quiet_asyncio_noise() -> None:
         if not _is_loop_noise(args.exc_value):
             previous_unraisable(args)
 
-    excepthook._artifex_quiet = True  # type: ignore[attr-defined]
+    excepthook._artifex_quiet = True  # type: ignore[attr-defined]  # a marker set on the function object
     sys.excepthook, threading.excepthook, sys.unraisablehook = excepthook, thread_hook, unraisable_hook
 
 

@@ -33,7 +33,7 @@ def list_cmd(
     """List registered names, their aliases, plugin and summary."""
     with cli_errors():
         if kind is not None and (_GLOB & set(kind)) and pattern == "*":
-            kind, pattern = None, kind
+            pattern, kind = kind, None
         try:
             chosen = None if kind is None else resolve_kind(kind)
         except UnknownNameError as exc:

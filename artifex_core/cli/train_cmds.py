@@ -421,7 +421,7 @@ def evaluate_cmd(
             message = " ".join(f"{type(exc).__name__}: {exc}".split()).replace("[", "\\[")
             err_console.print(f"[bold yellow]warning:[/] metric {name!r} failed: {message}", highlight=False)
 
-        shared = {} if k is None else {"k": k}
+        shared: dict[str, Any] = {} if k is None else {"k": k}
         try:
             report = evaluate_run(
                 loaded, metrics=metric, options=options, limit=limit, seed=seed, progress=note, on_error=on_error,

@@ -62,9 +62,9 @@ def as_images(array: Any, what: str = "images") -> np.ndarray:
         x = x.astype(np.float32, copy=False)
         if not np.all(np.isfinite(x)):
             raise DatasetError(f"{what}: contains NaN or infinite values")
-        lo, hi = float(x.min()), float(x.max())
-        if lo < 0.0 or hi > 1.0:
-            raise DatasetError(f"{what}: float pixels must lie in [0, 1], got {lo:.4g}..{hi:.4g}")
+        flo, fhi = float(x.min()), float(x.max())
+        if flo < 0.0 or fhi > 1.0:
+            raise DatasetError(f"{what}: float pixels must lie in [0, 1], got {flo:.4g}..{fhi:.4g}")
         return x
     raise DatasetError(f"{what}: unsupported dtype {x.dtype}")
 

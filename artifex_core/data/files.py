@@ -119,11 +119,11 @@ def _read_images(
     size: tuple[int, int] | None = (image_size[1], image_size[0]) if image_size else None
     for path in paths:
         try:
-            with Image.open(path) as img:
+            with Image.open(path) as opened:
                 if mode is None:
-                    grey = img.mode in ("1", "L", "LA", "I", "I;16", "F") if grayscale is None else grayscale
+                    grey = opened.mode in ("1", "L", "LA", "I", "I;16", "F") if grayscale is None else grayscale
                     mode = "L" if grey else "RGB"
-                img = img.convert(mode)
+                img = opened.convert(mode)
                 if size is None:
                     size = img.size
                 elif img.size != size:
@@ -163,22 +163,22 @@ def load_image_folder(
     root = Path(path)
     if not root.is_dir():
         raise DatasetError(f"image folder {str(root)!r} does not exist")
-    size = tuple(image_size) if image_size is not None else None
+    size = (image_size[0], image_size[1]) if image_size is not None else None
     info = {"source": str(root.resolve())}
     if (root / "train").is_dir() and (root / "test").is_dir():
         tr_paths, tr_classes, tr_labels = _scan(root / "train")
         te_paths, te_classes, te_labels = _scan(root / "test")
         if tr_classes != te_classes and tr_classes and te_classes:
             raise DatasetError(f"{root.name}: train classes {tr_classes} differ from test classes {te_classes}")
-        x_tr = _read_images(tr_paths, size, grayscale, f"{root.name}/train")  # type: ignore[arg-type]
-        x_te = _read_images(te_paths, size, x_tr.shape[-1] == 1, f"{root.name}/test")  # type: ignore[arg-type]
+        x_tr = _read_images(tr_paths, size, grayscale, f"{root.name}/train")
+        x_te = _read_images(te_paths, size, x_tr.shape[-1] == 1, f"{root.name}/test")
         y_tr = None if tr_labels is None else np.asarray(tr_labels)
         y_te = None if te_labels is None else np.asarray(te_labels)
         if tr_classes:
             info["classes"] = ", ".join(tr_classes)
         return Dataset.from_arrays(root.name, x_tr, y_tr, x_te, y_te, info=info)
     paths, classes, labels = _scan(root)
-    x = _read_images(paths, size, grayscale, root.name)  # type: ignore[arg-type]
+    x = _read_images(paths, size, grayscale, root.name)
     y = None if labels is None else np.asarray(labels)
     if classes:
         info["classes"] = ", ".join(classes)

@@ -40,16 +40,15 @@ def loss_terms(
     """
     import jax
     import jax.numpy as jnp
-    from flax import nnx
 
-    from artifex_core.training.steps import make_eval_step
+    from artifex_core.training.steps import make_eval_step, split_params
 
     if len(x) == 0:
         raise ValueError("no test examples to evaluate")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     model.eval()
-    graphdef, params, rest = nnx.split(model, nnx.Param, ...)  # type: ignore[misc]
+    graphdef, params, rest = split_params(model)
     step = make_eval_step(graphdef, conditional)
     totals: dict[str, float] = {}
     for start in range(0, len(x), batch_size):

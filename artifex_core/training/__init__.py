@@ -15,7 +15,7 @@ import importlib
 from typing import Any
 
 from artifex_core.training.callbacks import Callback, FitResult
-from artifex_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from artifex_core.training.config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig
 from artifex_core.training.loggers import JsonlLogger, Logger, LoggerWarning
 from artifex_core.training.run_dir import RunDir, RunDirError
 
@@ -29,8 +29,10 @@ __all__ = [
     "Logger",
     "LoggerWarning",
     "NonFiniteLossError",
+    "Optimizer",
     "RunDir",
     "RunDirError",
+    "Schedule",
     "TrainConfig",
     "Trainer",
     "enable_compile_cache",

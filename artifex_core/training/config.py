@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
@@ -23,16 +23,20 @@ from artifex_core.params import binary_likelihood
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core.config import ModelConfig
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "TrainConfigError"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "Optimizer", "Schedule", "TrainConfig", "TrainConfigError"]
 
 
 class TrainConfigError(ValueError):
     """A train config that does not fit the data, the devices or the optimizer (e.g. a batch too large)."""
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "adabelief", "lamb", "lion", "nadam", "radam", "adamax")
+Optimizer: TypeAlias = Literal[
+    "adam", "adamw", "sgd", "rmsprop", "adagrad", "adabelief", "lamb", "lion", "nadam", "radam", "adamax"
+]
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 """Optimizer names, each the optax function of the same name."""
 
-SCHEDULES = ("constant", "cosine", "warmup_cosine")
+Schedule: TypeAlias = Literal["constant", "cosine", "warmup_cosine"]
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
 
 
 class TrainConfig(BaseModel):
@@ -72,17 +76,20 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset: str = Field(description="Registered dataset name or a .npz / image folder path (default: the default recipe's).")
+    if TYPE_CHECKING:  # optional to construct: _default_dataset fills it from the default recipe
+        dataset: str = ""
+    else:
+        dataset: str = Field(description="Registered dataset name or a .npz / image folder path (default: the default recipe's).")
     dataset_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra dataset loader arguments.")
     limit: PositiveInt | None = Field(None, description="Use only the first N examples of each split.")
     epochs: PositiveInt = Field(10, description="Passes over the training split.")
     batch_size: PositiveInt = Field(128, description="Examples per training step.")
     eval_batch_size: PositiveInt = Field(1000, description="Examples per evaluation batch.")
-    optimizer: Literal[OPTIMIZERS] = Field("adam", description="optax optimizer name.")  # type: ignore[valid-type]
+    optimizer: Optimizer = Field("adam", description="optax optimizer name.")
     lr: PositiveFloat = Field(1e-3, description="Peak learning rate.")
     weight_decay: float | None = Field(None, ge=0, description="Decoupled weight decay (adamw, lamb, lion).")
     optimizer_kwargs: dict[str, Any] = Field(default_factory=dict, description="Extra optax optimizer arguments.")
-    schedule: Literal[SCHEDULES] = Field("constant", description="Learning-rate schedule.")  # type: ignore[valid-type]
+    schedule: Schedule = Field("constant", description="Learning-rate schedule.")
     warmup_steps: NonNegativeInt = Field(0, description="Warmup steps of warmup_cosine.")
     final_lr_factor: float = Field(0.0, ge=0, le=1, description="Final lr / lr of the cosine schedules.")
     grad_clip: PositiveFloat | None = Field(None, description="Clip gradients to this global norm.")

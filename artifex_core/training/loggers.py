@@ -35,7 +35,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -329,8 +329,10 @@ def build_loggers(
                     f"its target {cls!r} is not a class derived from artifex_core.training.Callback "
                     "(subclass artifex_core.training.Logger)"
                 )
-            logger = cls(Path(run_dir), **kwargs)
-            logger.name = qualified
+            # The logger contract: a Callback class constructed as cls(run_dir, **kwargs), as Logger is.
+            make: Callable[..., Callback] = cls
+            logger = make(Path(run_dir), **kwargs)
+            setattr(logger, "name", qualified)  # noqa: B010 - any Callback class may be a logger; Logger declares it
         except Exception as exc:  # noqa: BLE001 - isolate every logger
             if getattr(cls, "required", False):
                 raise

@@ -105,7 +105,7 @@ def write_pictures(
     model.eval()
     paths: list[Path] = []
     conditional = num_classes is not None
-    if conditional:
+    if num_classes is not None:
         labels = np.repeat(np.arange(num_classes), per_row)
         samples = sample_images(model, len(labels), labels=labels, seed=seed)
     else:

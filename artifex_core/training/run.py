@@ -33,6 +33,7 @@ from artifex_core.training.run_dir import RunDir, RunDirError
 from artifex_core.training.run_lock import holding_lock
 from artifex_core.training.segments import end_segment, start_segment
 from artifex_core.training.sharding import is_main_process
+from artifex_core.training.steps import split_params
 from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer, check_setup
 
 __all__ = [
@@ -305,7 +306,7 @@ class _RecordConfig(Callback):
         segment = self.config["segments"][-1] if self.config else None
         if segment is not None and segment["from_epoch"] != start_epoch:  # fell back past a damaged checkpoint
             segment["from_epoch"] = start_epoch
-            self.run.write_config(self.config)  # type: ignore[arg-type]
+            self.run.write_config(self.config)  # type: ignore[arg-type]  # a segment exists, so config is set
 
     def end(self, status: str, **facts: Any) -> dict[str, list[Any]]:
         if self.config is None:
@@ -368,7 +369,7 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
     check_model_fits(model_cfg, train_cfg.seed, copies=3.0, purpose="loading it")
     model = build_model(model_cfg, train_cfg.seed)
     model.train()
-    _, params, rest = nnx.split(model, nnx.Param, ...)
+    _, params, rest = split_params(model)
     template = {"params": params, "rest": rest, "opt_state": make_optimizer(train_cfg, 1).init(params)}
     with Checkpointer(run.checkpoints, read_only=True) as ckpt:
         have = ckpt.epochs()

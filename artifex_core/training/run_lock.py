@@ -162,7 +162,7 @@ class RunLock:
             if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
                 raise
             self._acquire_file_only()
-            fd = self._fd  # type: ignore[assignment]
+            fd = self._fd  # type: ignore[assignment]  # _acquire_file_only set it or raised
         self._fd = fd
         _HELD.add(str(self.folder.resolve()))
         record = {

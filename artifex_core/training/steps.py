@@ -27,7 +27,15 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data.pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
 
-__all__ = ["EVAL_STEP", "StepSpec", "make_eval_step", "make_flat_train_step", "make_train_step", "scalar_metrics"]
+__all__ = [
+    "EVAL_STEP",
+    "StepSpec",
+    "make_eval_step",
+    "make_flat_train_step",
+    "make_train_step",
+    "scalar_metrics",
+    "split_params",
+]
 
 EVAL_STEP = 2**30
 """The ``step`` passed to ``loss_fn`` when evaluating: every warmup and capacity schedule has finished."""
@@ -50,6 +58,23 @@ class StepSpec:
     conditional: bool = False
     dynamic_binarize: bool = False
     batch_sharding: Any = None
+
+
+def split_params(model: nnx.Module) -> tuple[nnx.GraphDef[nnx.Module], nnx.State, nnx.State]:
+    """Split ``model`` into ``(graphdef, params, rest)``: ``nnx.split(model, nnx.Param, ...)``, typed.
+
+    ``nnx.split`` with two filters returns exactly three parts, but its annotation is a variadic tuple; this
+    gives the checker the three.
+
+    Example:
+        >>> from flax import nnx
+        >>> graphdef, params, rest = split_params(nnx.Linear(2, 3, rngs=nnx.Rngs(0)))
+        >>> sorted(params), len(rest)
+        (['bias', 'kernel'], 0)
+    """
+    graphdef, params, *others = nnx.split(model, nnx.Param, ...)
+    (rest,) = others
+    return graphdef, params, rest
 
 
 def scalar_metrics(losses: dict[str, Any]) -> dict[str, jax.Array]:
@@ -101,7 +126,7 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
         def loss_of(p: Any) -> tuple[jax.Array, tuple[dict[str, Any], Any]]:
             model = nnx.merge(graphdef, p, rest, copy=True)
             losses = model.loss_fn(batch=batch, step=step)
-            _, _, new_rest = nnx.split(model, nnx.Param, ...)
+            _, _, new_rest = split_params(model)
             return losses["loss"], (losses, new_rest)
 
         grads, (losses, new_rest) = jax.grad(loss_of, has_aux=True)(params)

@@ -33,7 +33,7 @@ from artifex_core.training.optim import make_optimizer, make_schedule
 from artifex_core.training.run_dir import RunDir
 from artifex_core.training.run_lock import holding_lock
 from artifex_core.training.sharding import batch_sharding, is_main_process, make_mesh, replicated_sharding
-from artifex_core.training.steps import StepSpec, make_eval_step, make_flat_train_step
+from artifex_core.training.steps import StepSpec, make_eval_step, make_flat_train_step, split_params
 
 __all__ = ["Callback", "FitResult", "NonFiniteLossError", "Trainer", "check_setup", "has_convolutions"]
 
@@ -153,7 +153,7 @@ class Trainer:
         self.model.eval()
         eval_graphdef = nnx.graphdef(self.model)
         self.model.train()
-        graphdef, params, rest = nnx.split(self.model, nnx.Param, ...)
+        graphdef, params, rest = split_params(self.model)
         self._graphdef = graphdef
         # Copies: the step donates its state buffers, the model object keeps its own until fit() updates it.
         params = jax.device_put(params, repl, may_alias=False)
@@ -226,10 +226,11 @@ class Trainer:
         if bad.size == 0:
             return
         step = first_step + int(bad[0])
-        last_good = self.checkpointer.latest_epoch() if self.checkpointer is not None else None
+        ckpt = self.checkpointer
+        last_good = ckpt.latest_epoch() if ckpt is not None else None
         kept = (
-            f"the last good checkpoint (epoch {last_good}) is kept in {self.checkpointer.directory}"
-            if last_good is not None
+            f"the last good checkpoint (epoch {last_good}) is kept in {ckpt.directory}"
+            if ckpt is not None and last_good is not None
             else "no checkpoint had been written yet"
         )
         value = losses[bad[0]]
@@ -300,7 +301,7 @@ class Trainer:
         result = FitResult()
         elapsed_before = 0.0
         try:
-            if resume and self.checkpointer is not None and self.checkpointer.epochs():
+            if resume and self.run is not None and self.checkpointer is not None and self.checkpointer.epochs():
                 try:
                     _, state, meta, damaged = self.checkpointer.restore_first_good(self.state())
                 except CheckpointError as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import gzip
 import struct
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 
 import numpy as np
 
@@ -23,9 +23,9 @@ from artifex_core.data.dataset import DatasetError
 
 __all__ = ["parse_idx", "read_idx"]
 
-_DTYPES = {
-    0x08: np.uint8,
-    0x09: np.int8,
+_DTYPES: dict[int, np.dtype[Any]] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
     0x0C: np.dtype(">i4"),
     0x0D: np.dtype(">f4"),
@@ -65,7 +65,7 @@ def _decompress(raw: bytes, gz: bool | None, what: str) -> bytes:
     return raw
 
 
-def read_idx(path: str | Path | BinaryIO, *, gz: bool | None = None) -> np.ndarray:
+def read_idx(path: str | Path | IO[bytes], *, gz: bool | None = None) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not) from a path or an open binary stream.
 
     Args:

@@ -233,7 +233,7 @@ def save_classifier(classifier: Classifier, path: str | Path, **metadata: Any) -
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, allow_pickle=False, **arrays)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -52,7 +52,7 @@ def batched(fn: Callable[..., Any], arrays: list[np.ndarray | None], batch_size:
     import jax.numpy as jnp
 
     out = []
-    n = len(arrays[0])  # type: ignore[arg-type]
+    n = len(arrays[0])  # type: ignore[arg-type]  # the first array (the examples) is never None
     for start in range(0, n, batch_size):
         args = [None if a is None else jnp.asarray(a[start : start + batch_size]) for a in arrays]
         out.append(jax.device_get(fn(*args)))

@@ -77,7 +77,7 @@ def encode_means(
     n = len(x)
     parts = []
     for start in range(0, n, batch_size):
-        args = (x[start : start + batch_size],)
+        args: tuple[Any, ...] = (x[start : start + batch_size],)
         if condition is not None:
             args = (*args, condition[start : start + batch_size])
         mean = encode_fn(*args)[0]

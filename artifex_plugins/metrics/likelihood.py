@@ -111,7 +111,7 @@ def _log_weights_fn(
         log_var = jnp.clip(log_var.reshape(b, -1), _LOG_VAR_MIN, _LOG_VAR_MAX)
         std = jnp.exp(0.5 * log_var)
         x_rep = jnp.broadcast_to(x[None], (chunk, *x.shape)).reshape(chunk * b, *x.shape[1:])
-        y_rep = ()
+        y_rep: tuple[jax.Array, ...] = ()
         if conditional:
             y_arr = jnp.asarray(y)
             y_rep = (jnp.broadcast_to(y_arr[None], (chunk, *y_arr.shape)).reshape(chunk * b, *y_arr.shape[1:]),)

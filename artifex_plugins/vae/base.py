@@ -68,7 +68,8 @@ def _accepts(cls: type, name: str) -> bool:
 
 def call_module(module: Any, *args: Any, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
     """Call ``module``, passing ``rngs`` only when given and accepted by its ``__call__``."""
-    if rngs is not None and _accepts(type(module), "rngs"):
+    cls: type = type(module)  # a class is hashable (the cache key); mypy reads type[Any] as not Hashable
+    if rngs is not None and _accepts(cls, "rngs"):
         kwargs["rngs"] = rngs
     return module(*args, **kwargs)
 
@@ -164,7 +165,7 @@ class VAE(nnx.Module):
         super().__init_subclass__(**kwargs)
         # A variant that redefines log_likelihood without saying whether it is normalised makes no claim.
         if "log_likelihood" in cls.__dict__ and "normalized_likelihood" not in cls.__dict__:
-            cls.normalized_likelihood = False  # type: ignore[assignment]
+            cls.normalized_likelihood = False  # type: ignore[assignment]  # a class constant replaces the property
 
     def __init__(
         self,

@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 from flax import nnx
 
@@ -37,7 +39,7 @@ def _conv(
     stride: int,
     precision: jax.lax.Precision | None,
     rngs: nnx.Rngs,
-    init=kernel_init,
+    init: Callable[..., jax.Array] = kernel_init,
 ) -> nnx.Conv:
     return conv(in_ch, out_ch, kernel, stride=stride, precision=precision, init=init, rngs=rngs)
 

@@ -141,6 +141,7 @@ class _ConvDecoder(nnx.Module):
         sizes = plan_spatial_sizes((height, width), len(self.hidden_dims))
         self.feature_grid = sizes[-1]
         first = self.hidden_dims[0]
+        self.input_layer: nnx.Conv | nnx.Linear
         if self.spatial:
             self.input_layer = conv(self.latent_dim, first, self.kernel_size, precision=precision, rngs=rngs)
         else:
@@ -217,7 +218,7 @@ class CNNDecoder(_ConvDecoder):
     """
 
     def _make_blocks(self, in_ch: int, targets: list[tuple[int, int]], rngs: nnx.Rngs) -> list[nnx.Module]:
-        blocks = []
+        blocks: list[nnx.Module] = []
         for ch, target in zip(self.hidden_dims, targets, strict=True):
             blocks.append(
                 SubPixelUpsample(
@@ -289,7 +290,7 @@ class ResNetDecoder(_ConvDecoder):
         )
 
     def _make_blocks(self, in_ch: int, targets: list[tuple[int, int]], rngs: nnx.Rngs) -> list[nnx.Module]:
-        common = {
+        common: dict[str, Any] = {
             "kernel_size": self.kernel_size,
             "activation": self.activation,
             "precision": self.precision,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -108,7 +108,8 @@ class MLPEncoder(LazyModule):
         if x.ndim < 2:
             raise ValueError(f"{type(self).__name__}: expected a batch (B, ...), got shape {x.shape}")
         self._ensure_built(x.shape[1:])
-        if math.prod(x.shape[1:]) != math.prod(self.input_dim):
+        input_dim = cast(tuple[int, ...], self.input_dim)  # set by _ensure_built
+        if math.prod(x.shape[1:]) != math.prod(input_dim):
             raise ValueError(
                 f"{type(self).__name__}: input of shape {x.shape[1:]} per example does not match "
                 f"input_dim {self.input_dim}"
@@ -166,6 +167,7 @@ class _ConvEncoder(LazyModule):
         self.blocks = nnx.List(self._make_blocks(channels, rngs))
         self.feature_grid = plan_spatial_sizes((height, width), len(self.hidden_dims))[-1]
         feat = self.hidden_dims[-1]
+        heads: list[nnx.Conv | nnx.Linear]
         if self.spatial:
             heads = [conv(feat, self.latent_dim, 1, precision=self.precision, rngs=rngs) for _ in "ml"]
         else:
@@ -228,7 +230,7 @@ class CNNEncoder(_ConvEncoder):
     """
 
     def _make_blocks(self, in_ch: int, rngs: nnx.Rngs) -> list[nnx.Module]:
-        blocks = []
+        blocks: list[nnx.Module] = []
         for ch in self.hidden_dims:
             blocks.append(
                 ConvBlock(
@@ -303,7 +305,7 @@ class ResNetEncoder(_ConvEncoder):
         )
 
     def _make_blocks(self, in_ch: int, rngs: nnx.Rngs) -> list[nnx.Module]:
-        common = {
+        common: dict[str, Any] = {
             "kernel_size": self.kernel_size,
             "activation": self.activation,
             "precision": self.precision,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -250,6 +250,8 @@ class LazyModule(nnx.Module):
     """
 
     input_dim: tuple[int, ...] | None
+    _lazy_key: LazyInitKey | None
+    """The key ``_build`` draws from at the first call: set while the module is unbuilt, None after."""
 
     def _setup_lazy(self, input_dim: tuple[int, ...] | None, rngs: nnx.Rngs) -> None:
         if input_dim is None:
@@ -270,7 +272,8 @@ class LazyModule(nnx.Module):
     def _ensure_built(self, input_dim: tuple[int, ...]) -> None:
         if self.input_dim is not None:
             return
-        key = self._lazy_key[...]
+        # Unbuilt (input_dim is None), so _setup_lazy left the key.
+        key = cast(LazyInitKey, self._lazy_key)[...]
         self._build(tuple(int(d) for d in input_dim), nnx.Rngs(params=key))
         self.input_dim = tuple(int(d) for d in input_dim)
         self._lazy_key = None
@@ -303,7 +306,7 @@ def plan_spatial_sizes(hw: tuple[int, int], stages: int) -> list[tuple[int, int]
         >>> plan_spatial_sizes((32, 30), 2)
         [(32, 30), (16, 15), (8, 8)]
     """
-    sizes = [tuple(hw)]
+    sizes: list[tuple[int, int]] = [(hw[0], hw[1])]
     for _ in range(stages):
         h, w = sizes[-1]
         sizes.append((-(-h // 2), -(-w // 2)))

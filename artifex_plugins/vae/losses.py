@@ -181,7 +181,7 @@ class CallableLoss(ReconstructionLoss):
     """
 
     def __init__(self, fn: Callable[[jax.Array, jax.Array], Any], name: str | None = None) -> None:
-        super().__init__(name or getattr(fn, "__name__", "custom"), lambda raw, x: fn(raw, x))
+        super().__init__(name or str(getattr(fn, "__name__", "custom")), lambda raw, x: fn(raw, x))
         self.fn = fn
 
     def with_parameters(self, parameters: Mapping[str, Any] | None) -> ReconstructionLoss:
