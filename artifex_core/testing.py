@@ -140,7 +140,7 @@ def check_model(name: str, *, config: ModelConfig | None = None, batch_size: int
     cfg = config or tiny_config(name)
     _check(ModelConfig.model_validate_json(cfg.model_dump_json()) == cfg, "config does not round-trip through JSON")
     _check(json.loads(cfg.model_dump_json())["model"] == name, "config JSON lost the model name")
-    model = create_model(cfg, rngs=nnx.Rngs(seed))
+    model: Any = create_model(cfg, rngs=nnx.Rngs(seed))  # an nnx.Module that is also a GenerativeModel
     _check(isinstance(model, GenerativeModel), f"{type(model).__name__} does not satisfy GenerativeModel")
     x = jax.random.uniform(jax.random.key(seed), (batch_size, *cfg.input_dim))
     batch: Any = {"x": x, "y": jnp.arange(batch_size) % (cfg.num_classes or 1)} if cfg.conditional else x
@@ -160,7 +160,7 @@ def check_model(name: str, *, config: ModelConfig | None = None, batch_size: int
         return nnx.value_and_grad(loss, has_aux=True)(model)
 
     outputs = forward(model, batch)
-    _check(isinstance(outputs, dict) and outputs, "__call__ must return a non-empty dict")
+    _check(isinstance(outputs, dict) and bool(outputs), "__call__ must return a non-empty dict")
     _check(_finite(outputs), "__call__ returned non-finite values")
     (value, terms), grads = loss_and_grad(model, batch)
     for key in ("loss", "total_loss"):
