@@ -271,4 +271,4 @@ def test_help_lists_every_flag_with_its_default() -> None:
     for flag in ("--config", "--model", "--dataset", "--epochs", "--batch-size", "--lr", "--seed", "--out",
                  "--resume", "--set", "--json", "--quiet", "--no-compile-cache"):
         assert flag in result.stdout, flag
-    assert "[default: mnist]" in result.stdout and "[default: vae]" in result.stdout
+    assert "[default: the recipe's]" in result.stdout and "[default: vae]" in result.stdout
