@@ -301,8 +301,36 @@ def test_sub_pixel_upsampling_sees_exactly_the_inputs_of_a_stride_2_transposed_c
     assert theirs.sum(axis=1).max() == ((kernel_size + 1) // 2) ** 2
 
 
-def test_a_conv_decoder_subclass_without_its_block_hook_fails_at_class_creation() -> None:
+def test_a_conv_decoder_subclass_without_its_stage_factory_fails_at_class_creation() -> None:
     from artifex_plugins.vae.decoders import _ConvDecoder
 
-    with pytest.raises(TypeError, match="must define the method _make_blocks"):
+    with pytest.raises(TypeError, match="NoBlocks must define stage"):
         type("NoBlocks", (_ConvDecoder,), {})
+
+
+@pytest.mark.parametrize(("cls", "default"), [(CNNDecoder, 1), (ResNetDecoder, 2)])
+def test_decoder_stage_factories_and_blocks_per_stage(cls: type, default: int) -> None:
+    build = lambda **kw: cls([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0), **kw)  # noqa: E731
+    assert build().blocks_per_stage == default and len(build().blocks) == 2 * default
+    out, dec = _abstract(lambda: build(blocks_per_stage=2), (2, 3))
+    assert out.shape == (2, 8, 8, 1) and len(dec.blocks) == 4
+    up, keep = dec.blocks[:2]
+    if cls is CNNDecoder:
+        assert isinstance(up, SubPixelUpsample) and keep.conv.strides == 1 and keep.conv.out_features == 8
+    else:
+        assert isinstance(up, ResidualUpBlock) and type(keep) is ResidualBlock
+    with pytest.raises(ValueError, match=f"{cls.__name__}: blocks_per_stage must be a positive integer"):
+        build(blocks_per_stage=0)
+
+
+@pytest.mark.parametrize(("build", "shape"), [
+    (lambda: MLPDecoder([8], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (3,)),
+    (lambda: CNNDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (3,)),
+    (lambda: CNNDecoder([8, 4], (9, 5, 1), 3, spatial=True, rngs=nnx.Rngs(0)), (3, 2, 3)),
+    (lambda: ResNetDecoder([8], (8, 8, 1), 3, spatial=True, blocks_per_stage=1, rngs=nnx.Rngs(0)), (4, 4, 3)),
+])
+def test_decoders_state_the_latent_shape_they_take(build, shape: tuple) -> None:
+    dec = build()
+    assert dec.latent_shape == shape
+    out, _ = _abstract(lambda: dec, (2, *shape))
+    assert out.shape == (2, *dec.output_dim)

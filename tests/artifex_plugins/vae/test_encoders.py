@@ -1,4 +1,5 @@
-"""Encoders: shapes, lazy input_dim, pooling / flatten / spatial heads, residual structure, jit and grad."""
+"""Encoders: shapes, explicit input_dim and latent_shape (lazy only for input_dim=None), pooling / flatten /
+spatial heads, stage factories, residual structure, jit and grad."""
 
 from __future__ import annotations
 
@@ -341,13 +342,64 @@ def test_create_encoder_unified_is_reexported_and_builds_ours() -> None:
     assert isinstance(res, ResNetEncoder) and mean.shape == (1, 2, 2, 3)
 
 
-def test_encoder_bases_check_their_hooks_at_class_creation() -> None:
-    import pytest
-
+def test_conv_encoder_bases_need_a_stage_factory_at_class_creation() -> None:
     from artifex_plugins.vae.encoders import _ConvEncoder
-    from artifex_plugins.vae.layers import LazyModule
 
-    with pytest.raises(TypeError, match="must define the method _make_blocks"):
-        type("NoBlocks", (_ConvEncoder,), {})
-    with pytest.raises(TypeError, match="must define the method _build"):
-        type("NoBuild", (LazyModule,), {})
+    with pytest.raises(TypeError, match="NoStage must define stage"):
+        type("NoStage", (_ConvEncoder,), {})
+
+
+def test_a_built_encoder_cannot_be_built_again() -> None:
+    from artifex_plugins.vae.lazy import build_at_first_call
+
+    enc = MLPEncoder([8], 3, input_dim=(4,), rngs=nnx.Rngs(0))
+    with pytest.raises(RuntimeError, match=r"MLPEncoder: already built \(input_dim \(4,\)\)"):
+        build_at_first_call(enc, (4,))
+
+
+# --- explicit shapes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "spatial"), [("mlp", False), ("cnn", False), ("resnet", False), ("cnn", True), ("resnet", True)]
+)
+def test_the_factory_builds_every_layer_at_construction_and_states_latent_shape(name: str, spatial: bool) -> None:
+    kwargs = {"spatial": True} if spatial else {}
+    cfg = ModelConfig(input_dim=(8, 8, 1), latent_dim=3, hidden_dims=(4, 8), encoder_kwargs=kwargs)
+    box: dict = {}
+
+    def build():
+        box["enc"] = create_encoder_unified(config=cfg, encoder_type=name, rngs=nnx.Rngs(0))
+        return nnx.state(box["enc"], nnx.Param)
+
+    params = jax.eval_shape(build)
+    enc = box["enc"]
+    assert jax.tree.leaves(params) and enc._lazy_key is None  # nothing left to build at the first call
+    assert enc.input_dim == (8, 8, 1)
+    assert enc.latent_shape == ((2, 2, 3) if spatial else (3,))
+    (mean, log_var), _ = _abstract(lambda: enc, (2, 8, 8, 1))
+    assert mean.shape == log_var.shape == (2, *enc.latent_shape)
+
+
+@pytest.mark.parametrize("cls", CONV_ENCODERS)
+def test_a_lazy_spatial_encoder_states_its_latent_shape_once_built(cls: type) -> None:
+    (mean, _), enc = _abstract(lambda: cls([4], 5, spatial=True, rngs=nnx.Rngs(0)), (2, 6, 10, 1))
+    assert enc.latent_shape == mean.shape[1:] == (3, 5, 5)
+    assert cls([4], 5, spatial=True, rngs=nnx.Rngs(0)).latent_shape is None  # unknown before the first call
+    assert cls([4], 5, rngs=nnx.Rngs(0)).latent_shape == (5,)  # pooled: known without the input size
+
+
+@pytest.mark.parametrize(("cls", "default"), [(CNNEncoder, 1), (ResNetEncoder, 2)])
+def test_stage_factories_and_blocks_per_stage(cls: type, default: int) -> None:
+    build = lambda **kw: cls([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0), **kw)  # noqa: E731
+    assert build().blocks_per_stage == default and len(build().blocks) == 2 * default
+    (mean, _), enc = _abstract(lambda: build(blocks_per_stage=3), (2, 8, 8, 1))
+    assert mean.shape == (2, 3) and len(enc.blocks) == 6
+    first, *rest = enc.blocks[:3]
+    if cls is CNNEncoder:
+        assert first.conv.strides == 2 and [b.conv.strides for b in rest] == [1, 1]
+        assert [b.conv.out_features for b in enc.blocks] == [4, 4, 4, 8, 8, 8]
+    else:
+        assert isinstance(first, ResidualDownBlock) and all(type(b) is ResidualBlock for b in rest)
+    with pytest.raises(ValueError, match=f"{cls.__name__}: blocks_per_stage must be a positive integer, got 0"):
+        build(blocks_per_stage=0)
