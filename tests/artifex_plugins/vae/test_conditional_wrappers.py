@@ -1,7 +1,10 @@
-"""Conditional wrappers: the spec examples, int vs one-hot labels, how the label enters (concat for lazy
-bases, projection for fixed ones), label changes change outputs, MLP/CNN/ResNet bases, jit and grad."""
+"""Conditional wrappers: the spec examples, int vs one-hot labels, how the label enters (one way for every
+base: a projection of the embedding added to the input), label changes change outputs, MLP/CNN/ResNet bases,
+latent_shape, jit and grad."""
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -52,7 +55,8 @@ def test_spec_conditional_encoder_example() -> None:
     labels = jnp.array([0, 1, 2, 3])
     mean, log_var = conditional_encoder(x, condition=labels, rngs=rngs)
     assert mean.shape == log_var.shape == (4, 32)
-    assert base_encoder.input_dim == (784 + 128,)  # the label embedding is concatenated
+    # The base keeps the data's shape: the label's embedding is projected and added, not concatenated.
+    assert base_encoder.input_dim == conditional_encoder.input_dim == (784,)
     mean_1h, _ = conditional_encoder(x, condition=jax.nn.one_hot(labels, 10), rngs=rngs)
     np.testing.assert_array_equal(mean_1h, mean)
 
@@ -82,30 +86,38 @@ def test_spec_conditional_decoder_example() -> None:
 # --- the matrix of bases -------------------------------------------------------------------------------
 
 ENCODERS = {
-    "mlp-lazy-flat": (lambda r: MLPEncoder([8], 3, rngs=r), (2, 64), "concat", (64 + E,)),
-    "mlp-lazy-image": (lambda r: MLPEncoder([8], 3, rngs=r), (2, *IMG), "concat", (64 + E,)),
-    "mlp-fixed-image": (lambda r: MLPEncoder([8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
-    "mlp-fixed-flat": (lambda r: MLPEncoder([8], 3, input_dim=(64,), rngs=r), (2, 64), "add", (64,)),
-    "cnn-lazy": (lambda r: CNNEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
-    "cnn-fixed": (lambda r: CNNEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
-    "resnet-lazy": (lambda r: ResNetEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
-    "resnet-fixed": (lambda r: ResNetEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
+    "mlp-lazy-flat": (lambda r: MLPEncoder([8], 3, rngs=r), (2, 64)),
+    "mlp-lazy-image": (lambda r: MLPEncoder([8], 3, rngs=r), (2, *IMG)),
+    "mlp-fixed-image": (lambda r: MLPEncoder([8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
+    "mlp-fixed-flat": (lambda r: MLPEncoder([8], 3, input_dim=(64,), rngs=r), (2, 64)),
+    "cnn-lazy": (lambda r: CNNEncoder([4, 8], 3, rngs=r), (2, *IMG)),
+    "cnn-fixed": (lambda r: CNNEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
+    "resnet-lazy": (lambda r: ResNetEncoder([4, 8], 3, rngs=r), (2, *IMG)),
+    "resnet-fixed": (lambda r: ResNetEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ENCODERS))
 def test_conditional_encoder_around_every_base(case: str) -> None:
-    build, x_shape, mode, base_input = ENCODERS[case]
+    build, x_shape = ENCODERS[case]
     (mean, log_var), wrapper = _abstract(
         lambda: ConditionalEncoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
         x_shape,
         labels=jnp.array([1, 2]),
     )
     assert mean.shape == log_var.shape == (2, 3)
-    assert wrapper.mode == mode
-    assert wrapper.encoder.input_dim == base_input  # fixed bases keep their input shape
-    assert wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
+    assert wrapper.encoder.input_dim == wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
+    assert wrapper.input_projection.in_features == E and wrapper.input_projection.out_features == math.prod(x_shape[1:])
     assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.hidden_dims == wrapper.encoder.hidden_dims
+    assert wrapper.latent_shape == wrapper.encoder.latent_shape == (3,)
+
+
+def test_a_wrapper_around_a_fixed_base_is_built_at_construction() -> None:
+    base = CNNEncoder([4], 3, input_dim=IMG, spatial=True, rngs=nnx.Rngs(0))
+    wrapper = ConditionalEncoder(base, K, E, rngs=nnx.Rngs(1))
+    assert wrapper.input_dim == IMG and wrapper._lazy_key is None
+    assert wrapper.input_projection.out_features == math.prod(IMG)
+    assert wrapper.latent_shape == base.latent_shape == (4, 4, 3)  # read, not traced
 
 
 DECODERS = {
@@ -127,6 +139,7 @@ def test_conditional_decoder_around_every_base(case: str) -> None:
     assert out.shape == (2, *IMG)
     assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.output_dim == IMG
     assert wrapper.decoder.latent_dim == 3  # the base keeps the model's latent_dim
+    assert wrapper.latent_shape == wrapper.decoder.latent_shape == z_shape[1:]
 
 
 # --- numerics on small bases ---------------------------------------------------------------------------
@@ -139,32 +152,23 @@ def cnn_pair() -> tuple[ConditionalEncoder, ConditionalEncoder]:
     return lazy, fixed
 
 
-def test_lazy_base_gets_the_embedding_as_extra_constant_channels(cnn_pair) -> None:
-    lazy, _ = cnn_pair
+@pytest.mark.parametrize("which", [0, 1])
+def test_every_base_gets_a_projection_of_the_embedding_added(cnn_pair, which: int) -> None:
+    enc = cnn_pair[which]
     x, y = _x((2, *IMG)), jnp.array([3, 7])
-    got = lazy(x, condition=y)
-    emb = lazy.embedding(y)
-    channels = jnp.broadcast_to(emb[:, None, None, :], (2, 8, 8, E))
-    want = lazy.encoder(jnp.concatenate([x, channels], axis=-1))
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=1e-6)
-
-
-def test_fixed_base_gets_a_projection_of_the_embedding_added(cnn_pair) -> None:
-    _, fixed = cnn_pair
-    x, y = _x((2, *IMG)), jnp.array([3, 7])
-    got = fixed(x, condition=y)
-    want = fixed.encoder(x + fixed.input_projection(fixed.embedding(y)).reshape(x.shape))
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=1e-6)
-
-
-def test_flat_input_concatenates_the_embedding() -> None:
-    enc = ConditionalEncoder(MLPEncoder([8], 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
-    x, y = _x((2, *IMG)), jnp.array([0, 9])
     got = enc(x, condition=y)
-    want = enc.encoder(jnp.concatenate([x.reshape(2, -1), enc.embedding(y)], axis=-1))
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    want = enc.encoder(x + enc.input_projection(enc.embedding(y)).reshape(x.shape))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    assert enc.encoder.input_dim == IMG  # wrapping never changes the base's input shape
+
+
+def test_flat_and_image_inputs_encode_alike() -> None:
+    enc = ConditionalEncoder(CNNEncoder([4], 3, input_dim=IMG, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    x, y = _x((2, *IMG)), jnp.array([0, 9])
+    np.testing.assert_allclose(enc(x.reshape(2, -1), condition=y)[0], enc(x, condition=y)[0], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"ConditionalEncoder: input of shape \(5,\) does not match input_dim"):
+        enc(jnp.zeros((2, 5)), condition=y)
 
 
 @pytest.mark.parametrize("which", [0, 1])
