@@ -29,6 +29,7 @@ import pytest
 
 from artifex_core.config import ModelConfig
 from artifex_core.host import PluginHost, PluginStatus, host
+from artifex_core.params import requires_condition
 
 __all__ = [
     "ConformanceError",
@@ -91,18 +92,10 @@ def tiny_config(name: str, **overrides: Any) -> ModelConfig:
     """A tiny config of registered model ``name``: flat 12-dim data, latent 4, one hidden layer of 8."""
     base: dict[str, Any] = {"model": name, "input_dim": (12,), "latent_dim": 4, "hidden_dims": (8,)}
     base.update(overrides)
-    if base.get("conditional") or _requires_condition(name):
+    if base.get("conditional") or requires_condition(name):
         base.setdefault("num_classes", 3)
         base.setdefault("embed_dim", 4)
     return ModelConfig(**base)
-
-
-def _requires_condition(name: str) -> bool:
-    from artifex_core.params import variant_params
-    from artifex_core.registry import models
-
-    params = variant_params(models.entry(name))
-    return params is not None and params.requires_condition
 
 
 def _check(condition: bool, message: str) -> None:
