@@ -24,16 +24,10 @@ from flax import nnx
 
 from artifex_plugins.vae.activations import get_activation
 from artifex_plugins.vae.blocks import CONV_UP, RESIDUAL_UP, Stage
-from artifex_plugins.vae.checks import (
-    check_latent_dim,
-    check_positive_int,
-    check_shape,
-    hidden_dims_list,
-    require_hook,
-    require_rngs,
-)
+from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook, require_rngs
 from artifex_plugins.vae.embedding import LabelEmbedding
 from artifex_plugins.vae.initializers import conv, dense
+from artifex_plugins.vae.network import Network
 from artifex_plugins.vae.shapes import plan_spatial_sizes
 
 __all__ = [
@@ -52,8 +46,8 @@ def _check_z(z: jax.Array, latent_dim: int, owner: str) -> jax.Array:
     return z
 
 
-class _Decoder(nnx.Module):
-    """What the built-in decoders share: checked arguments and ``latent_shape``."""
+class _Decoder(Network):
+    """What the built-in decoders share: checked arguments, ``output_dim`` and ``latent_shape``."""
 
     output_ndim: ClassVar[int | None] = None
     """Axes of one output example (3 for images); config validation reads this without importing the class."""
@@ -68,15 +62,8 @@ class _Decoder(nnx.Module):
         precision: jax.lax.Precision | None,
         min_hidden: int = 0,
     ) -> None:
-        name = type(self).__name__
-        self.hidden_dims = hidden_dims_list(hidden_dims, name, allow_empty=min_hidden == 0)
-        self.output_dim = check_shape(output_dim, "output_dim", name, ndim=self.output_ndim)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
-        self.precision = precision
-        self.latent_shape: tuple[int, ...] = (self.latent_dim,)
-        """Per-example shape of the ``z`` this decoder takes."""
+        super().__init__(hidden_dims, latent_dim, activation, precision=precision, min_hidden=min_hidden)
+        self.output_dim = check_shape(output_dim, "output_dim", type(self).__name__, ndim=self.output_ndim)
 
 
 class MLPDecoder(_Decoder):

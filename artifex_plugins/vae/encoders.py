@@ -27,10 +27,11 @@ from flax import nnx
 
 from artifex_plugins.vae.activations import Activation, get_activation
 from artifex_plugins.vae.blocks import CONV_DOWN, RESIDUAL_DOWN, Stage
-from artifex_plugins.vae.checks import check_latent_dim, check_positive_int, check_shape, hidden_dims_list, require_hook
+from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook
 from artifex_plugins.vae.embedding import LabelEmbedding
 from artifex_plugins.vae.initializers import conv, dense
 from artifex_plugins.vae.lazy import LazyInitKey, build_at_first_call, defer_build
+from artifex_plugins.vae.network import Network
 from artifex_plugins.vae.shapes import as_image, plan_spatial_sizes
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class _Encoder(nnx.Module):
+class _Encoder(Network):
     """What the built-in encoders share: checked arguments, layers built for ``input_dim`` at construction
     (or, only when it is None, at the first call), and ``latent_shape``."""
 
@@ -50,30 +51,12 @@ class _Encoder(nnx.Module):
     """Axes of one input example (3 for images); config validation reads this without importing the class."""
 
     input_dim: tuple[int, ...] | None
-    latent_shape: tuple[int, ...] | None
-    """Per-example shape of ``mean`` and ``log_var``; None only while a spatial encoder awaits its first call."""
+    """Per-example input shape; None only while an encoder built without one awaits its first call."""
     _lazy_key: LazyInitKey | None
-
-    def __init__(
-        self,
-        hidden_dims: list,
-        latent_dim: int,
-        activation: str,
-        *,
-        precision: jax.lax.Precision | None,
-        min_hidden: int = 0,
-    ) -> None:
-        name = type(self).__name__
-        self.hidden_dims = hidden_dims_list(hidden_dims, name, allow_empty=min_hidden == 0)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
-        self.precision = precision
-        self.input_dim = None
-        self.latent_shape = (self.latent_dim,)
 
     def _build_or_defer(self, input_dim: tuple | None, rngs: nnx.Rngs) -> None:
         """Build the layers for ``input_dim`` now; with None (the spec's default) at the first call."""
+        self.input_dim = None
         if input_dim is None:
             self._lazy_key = defer_build(rngs)
         else:
