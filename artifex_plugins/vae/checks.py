@@ -38,7 +38,7 @@ def require_rngs(rngs: nnx.Rngs | None, owner: str) -> nnx.Rngs:
 
 
 def _is_positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value > 0
+    return bool(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value > 0)
 
 
 def check_positive_int(value: Any, name: str, owner: str | None = None) -> int:

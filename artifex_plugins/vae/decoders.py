@@ -180,8 +180,9 @@ class _ConvDecoder(_Decoder):
         z = jnp.asarray(z)
         act = get_activation(self.activation)
         if self.spatial:
-            if z.ndim != 4 or z.shape[1:] != self.latent_shape:
-                dims = ", ".join(map(str, self.latent_shape))
+            expected = (*self.feature_grid, self.latent_dim)
+            if z.ndim != 4 or z.shape[1:] != expected:
+                dims = ", ".join(map(str, expected))
                 raise ValueError(f"{name}: expected spatial z of shape (B, {dims}), got {z.shape}")
             h = act(self.input_layer(z))
         else:
