@@ -34,55 +34,6 @@ def _abstract(build, *shapes: tuple[int, ...], labels: jax.Array) -> tuple[objec
     return jax.eval_shape(run), box["module"]
 
 
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_conditional_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    x = _x((4, 784))
-    base_encoder = MLPEncoder(
-        hidden_dims=[512, 256],
-        latent_dim=32,
-        rngs=rngs,
-    )
-    conditional_encoder = ConditionalEncoder(
-        encoder=base_encoder,
-        num_classes=10,
-        embed_dim=128,
-        rngs=rngs,
-    )
-    # Pass class labels as integers or one-hot
-    labels = jnp.array([0, 1, 2, 3])
-    mean, log_var = conditional_encoder(x, condition=labels, rngs=rngs)
-    assert mean.shape == log_var.shape == (4, 32)
-    # The base keeps the data's shape: the label's embedding is projected and added, not concatenated.
-    assert base_encoder.input_dim == conditional_encoder.input_dim == (784,)
-    mean_1h, _ = conditional_encoder(x, condition=jax.nn.one_hot(labels, 10), rngs=rngs)
-    np.testing.assert_array_equal(mean_1h, mean)
-
-
-def test_spec_conditional_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = jax.random.normal(jax.random.key(1), (4, 32))
-    base_decoder = MLPDecoder(
-        hidden_dims=[128, 256, 512],
-        output_dim=(784,),
-        latent_dim=32,
-        rngs=rngs,
-    )
-    conditional_decoder = ConditionalDecoder(
-        decoder=base_decoder,
-        num_classes=10,
-        embed_dim=128,
-        rngs=rngs,
-    )
-    labels = jnp.array([0, 1, 2, 3])
-    reconstructed = conditional_decoder(z, condition=labels, rngs=rngs)
-    assert reconstructed.shape == (4, 784)
-    other = conditional_decoder(z, condition=jnp.array([4, 5, 6, 7]), rngs=rngs)
-    assert not np.allclose(other, reconstructed)
-
-
 # --- the matrix of bases -------------------------------------------------------------------------------
 
 ENCODERS = {

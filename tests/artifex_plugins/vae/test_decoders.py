@@ -40,43 +40,6 @@ def _abstract(build, x_shape: tuple[int, ...]) -> tuple[object, nnx.Module]:
     return jax.eval_shape(run), box["module"]
 
 
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_mlp_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = _normal((4, 32))
-    decoder = MLPDecoder(
-        hidden_dims=[128, 256, 512],  # Reversed from encoder
-        output_dim=(784,),
-        latent_dim=32,
-        activation="relu",
-        rngs=rngs,
-    )
-    reconstructed = decoder(z)  # Shape: (batch, 784)
-    assert reconstructed.shape == (4, 784)
-    # Used as given, never reversed again.
-    assert [layer.out_features for layer in decoder.layers] == [128, 256, 512]
-
-
-def test_spec_cnn_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = _normal((2, 64))
-    decoder = CNNDecoder(
-        hidden_dims=[256, 128, 64, 32],  # Reversed channels
-        output_dim=(28, 28, 1),
-        latent_dim=64,
-        activation="relu",
-        rngs=rngs,
-    )
-    reconstructed = decoder(z)  # Output: (batch, 28, 28, 1)
-    assert reconstructed.shape == (2, 28, 28, 1)
-    assert decoder.feature_grid == (2, 2)
-    assert decoder.input_layer.out_features == 2 * 2 * 256
-    assert [b.conv.out_features // 4 for b in decoder.blocks] == [256, 128, 64, 32]
-    assert [b.target_hw for b in decoder.blocks] == [(4, 4), (7, 7), (14, 14), (28, 28)]
-
-
 # --- MLP -----------------------------------------------------------------------------------------------
 
 

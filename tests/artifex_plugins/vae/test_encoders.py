@@ -39,28 +39,6 @@ def _abstract(build, x_shape: tuple[int, ...]) -> tuple[object, dict]:
     return jax.eval_shape(run), box["module"]
 
 
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_mlp_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    x = _images(4, (784,))
-    encoder = MLPEncoder(hidden_dims=[512, 256, 128], latent_dim=32, activation="relu", input_dim=(784,), rngs=rngs)
-    mean, log_var = encoder(x, rngs=rngs)
-    assert mean.shape == log_var.shape == (4, 32)
-    assert [layer.out_features for layer in encoder.layers] == [512, 256, 128]
-
-
-def test_spec_cnn_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    images = _images(2, (28, 28, 1))
-    encoder = CNNEncoder(
-        hidden_dims=[32, 64, 128, 256], latent_dim=64, activation="relu", input_dim=(28, 28, 1), rngs=rngs
-    )
-    mean, log_var = encoder(images, rngs=rngs)
-    assert mean.shape == log_var.shape == (2, 64)
-
-
 # --- MLP -----------------------------------------------------------------------------------------------
 
 
