@@ -33,6 +33,7 @@ from artifex_core.params import requires_condition
 
 __all__ = [
     "ConformanceError",
+    "abstract_call",
     "artifex_plugin",
     "artifex_registries",
     "check_decoder",
@@ -359,3 +360,35 @@ def check_metric(
         raise ConformanceError(f"metric {name!r}: compute() must return JSON with finite numbers: {exc}") from None
     _check(text == json.dumps(again, allow_nan=False), f"metric {name!r}: compute() differs for the same seed")
     return {"metric": type(metric).__name__, "applies": True, "figures": figures}
+
+
+def abstract_call(build: Callable[[], Any], *shapes: tuple[int, ...], **call_kwargs: Any) -> tuple[Any, Any]:
+    """Build a module and call it on zeros of ``shapes`` under ``jax.eval_shape``: traced, never compiled.
+
+    Cheap shape tests: the outputs come back as ``jax.ShapeDtypeStruct`` s, and the module, whose static
+    attributes (``input_dim``, ``latent_shape``, layer sizes) are then readable.
+
+    Args:
+        build: Makes the module (called inside the trace, so its parameters are never computed).
+        *shapes: One input shape per positional argument of the call.
+        **call_kwargs: Passed to the call as they are (e.g. ``condition=labels``).
+
+    Returns:
+        ``(output shapes, module)``.
+
+    Example:
+        >>> from flax import nnx
+        >>> out, layer = abstract_call(lambda: nnx.Linear(3, 2, rngs=nnx.Rngs(0)), (5, 3))
+        >>> out.shape, layer.in_features
+        ((5, 2), 3)
+    """
+    import jax
+    import jax.numpy as jnp
+
+    box: dict[str, Any] = {}
+
+    def run() -> Any:
+        box["module"] = build()
+        return box["module"](*(jnp.zeros(s) for s in shapes), **call_kwargs)
+
+    return jax.eval_shape(run), box["module"]

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from artifex_core.testing import abstract_call
 from artifex_plugins.vae.decoders import CNNDecoder, ConditionalDecoder, MLPDecoder, ResNetDecoder
 from artifex_plugins.vae.encoders import CNNEncoder, ConditionalEncoder, MLPEncoder, ResNetEncoder
 
@@ -21,17 +22,6 @@ K, E = 10, 4
 
 def _x(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
     return jax.random.uniform(jax.random.key(seed), shape)
-
-
-def _abstract(build, *shapes: tuple[int, ...], labels: jax.Array) -> tuple[object, nnx.Module]:
-    """Build and call a wrapper under ``jax.eval_shape`` (traced, never compiled)."""
-    box: dict = {}
-
-    def run():
-        box["module"] = build()
-        return box["module"](*(jnp.zeros(s) for s in shapes), condition=labels)
-
-    return jax.eval_shape(run), box["module"]
 
 
 # --- the matrix of bases -------------------------------------------------------------------------------
@@ -51,10 +41,10 @@ ENCODERS = {
 @pytest.mark.parametrize("case", sorted(ENCODERS))
 def test_conditional_encoder_around_every_base(case: str) -> None:
     build, x_shape = ENCODERS[case]
-    (mean, log_var), wrapper = _abstract(
+    (mean, log_var), wrapper = abstract_call(
         lambda: ConditionalEncoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
         x_shape,
-        labels=jnp.array([1, 2]),
+        condition=jnp.array([1, 2]),
     )
     assert mean.shape == log_var.shape == (2, 3)
     assert wrapper.encoder.input_dim == wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
@@ -82,10 +72,10 @@ DECODERS = {
 @pytest.mark.parametrize("case", sorted(DECODERS))
 def test_conditional_decoder_around_every_base(case: str) -> None:
     build, z_shape = DECODERS[case]
-    out, wrapper = _abstract(
+    out, wrapper = abstract_call(
         lambda: ConditionalDecoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
         z_shape,
-        labels=jnp.array([1, 2]),
+        condition=jnp.array([1, 2]),
     )
     assert out.shape == (2, *IMG)
     assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.output_dim == IMG
