@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import jax
@@ -63,8 +64,12 @@ class _Encoder(Network):
             self._lazy_key = None
             self._build(check_shape(input_dim, "input_dim", type(self).__name__, ndim=self.input_ndim), rngs)
 
-    def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:
-        raise NotImplementedError  # pragma: no cover - every encoder defines it
+    _build: Callable[[tuple[int, ...], nnx.Rngs], None]
+    """Create the layers for ``input_dim`` and set it: every encoder defines it (checked at class creation)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hook(cls, "_build")
 
 
 class MLPEncoder(_Encoder):

@@ -309,11 +309,13 @@ def test_create_encoder_unified_is_reexported_and_builds_ours() -> None:
     assert isinstance(res, ResNetEncoder) and mean.shape == (1, 2, 2, 3)
 
 
-def test_conv_encoder_bases_need_a_stage_factory_at_class_creation() -> None:
-    from artifex_plugins.vae.encoders import _ConvEncoder
+def test_encoder_bases_check_their_hooks_at_class_creation() -> None:
+    from artifex_plugins.vae.encoders import _ConvEncoder, _Encoder
 
     with pytest.raises(TypeError, match="NoStage must define stage"):
         type("NoStage", (_ConvEncoder,), {})
+    with pytest.raises(TypeError, match="NoBuild must define _build"):
+        type("NoBuild", (_Encoder,), {})
 
 
 def test_a_built_encoder_cannot_be_built_again() -> None:
