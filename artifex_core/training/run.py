@@ -143,6 +143,7 @@ class TrainingRun:
 
 def _payload(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset: Dataset, n_devices: int) -> dict[str, Any]:
     from artifex_core import __version__
+    from artifex_core.report.provenance import provenance
 
     return {
         "model": model_cfg.model_dump(mode="json"),
@@ -150,6 +151,7 @@ def _payload(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset: Dataset, n
         "dataset": dataset.describe(),
         "devices": n_devices,
         "artifex_version": __version__,
+        "provenance": provenance(model_cfg.model),  # the model's plugin and the package versions
         "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
