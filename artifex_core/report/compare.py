@@ -24,8 +24,19 @@ from artifex_core.report.summary import RunSummary, flatten, read_run
 __all__ = ["Comparison", "compare_runs", "run_labels", "render_compare"]
 
 
+def _same_number(value: Any) -> Any:
+    """Integral floats as ints, so ``2`` and ``2.0`` are one value (JSON does not tell them apart either)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _same_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_same_number(v) for v in value]
+    return value
+
+
 def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    return json.dumps(_same_number(value), sort_keys=True, default=str)
 
 
 def run_labels(paths: Sequence[Path]) -> list[str]:
