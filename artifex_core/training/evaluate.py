@@ -281,21 +281,26 @@ def evaluate_run(
     }
     times: dict[str, float] = {}
     explicit = bool(metrics)
-    runnable: dict[str, Metric] = {}
-    for name, metric in instances.items():  # which apply, in order, so progress can say "2/5"
-        if isinstance(metric, Exception):
-            report_error(name, metric)
+    applies: dict[str, bool | Exception] = {}
+    for name, metric in instances.items():  # first which apply, so progress can say "2 of 5"
+        if isinstance(metric, Metric):
+            try:
+                loaded.model.eval()
+                applies[name] = bool(metric.applies(loaded))
+            except Exception as exc:  # noqa: BLE001 - reported below, in order
+                applies[name] = exc
+    total, index = sum(1 for v in applies.values() if v is True), 0
+    for name, metric in instances.items():
+        decision = applies.get(name)
+        if isinstance(metric, Exception) or isinstance(decision, Exception):
+            report_error(name, metric if isinstance(metric, Exception) else decision)  # type: ignore[arg-type]
             continue
-        try:
-            loaded.model.eval()
-            if metric.applies(loaded):
-                runnable[name] = metric
-            elif explicit:
+        if not decision:
+            if explicit:
                 results[name] = {"skipped": "does not apply to this run"}
-        except Exception as exc:  # noqa: BLE001 - reported; the other metrics still run
-            report_error(name, exc)
-    for index, (name, metric) in enumerate(runnable.items(), 1):
-        _start(progress, name, index, len(runnable))
+            continue
+        index += 1
+        _start(progress, name, index, total)
         start = time.perf_counter()
         ok = False
         try:
@@ -309,9 +314,8 @@ def evaluate_run(
             report_error(name, exc)
         times[name] = round(time.perf_counter() - start, 3)
         _finish(progress, name, times[name], ok)
-    results = {name: results[name] for name in instances if name in results}  # the registry's order
     report["metrics"] = results
-    report["failed"] = [name for name in instances if name in failed]
+    report["failed"] = failed
     report["time_s"] = times
     return report
 
