@@ -149,7 +149,7 @@ def render_compare(comparison: Comparison) -> str:
             "<h2>Config fields that differ</h2>", config_html,
             "<h2>Metrics</h2>",
             table([(name, *values) for name, values in comparison.figures.items()], header=("figure", *labels),
-                  table_id="figures"),
+                  table_id="figures", numeric=True),
         ]
     )
     return page(f"artifex compare: {len(labels)} runs", ", ".join(labels), body)

@@ -51,8 +51,9 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top
   border-bottom: 1px solid #ddd; }
 .sub { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5em 0; } th, td { padding: 0.2em 0.8em; text-align: left;
-  border-bottom: 1px solid #eee; vertical-align: top; } td[data-value] { text-align: right;
-  font-variant-numeric: tabular-nums; } thead th { border-bottom: 2px solid #ccc; }
+  border-bottom: 1px solid #eee; vertical-align: top; } td[data-value] { font-variant-numeric: tabular-nums; }
+table.num td[data-value] { text-align: right; } thead th { border-bottom: 2px solid #ccc; }
+.columns { display: flex; flex-wrap: wrap; gap: 0 3em; align-items: flex-start; }
 figure { display: inline-block; margin: 0.5em 1.5em 0.5em 0; vertical-align: top; }
 figure img { max-width: 100%; border: 1px solid #ddd; image-rendering: pixelated; }
 figure img.plot { image-rendering: auto; width: 42em; }
@@ -93,9 +94,15 @@ def cell(label: str, *values: Any) -> str:
     return f"<tr><th>{_e(label)}</th>{''.join(_td(v) for v in values)}</tr>"
 
 
-def table(rows: Iterable[Sequence[Any]], *, header: Sequence[str] = (), table_id: str = "") -> str:
-    """An HTML table of ``(label, value, ...)`` rows, with an optional header row and ``id``."""
+def table(
+    rows: Iterable[Sequence[Any]], *, header: Sequence[str] = (), table_id: str = "", numeric: bool = False
+) -> str:
+    """An HTML table of ``(label, value, ...)`` rows, with an optional header row and ``id``.
+
+    ``numeric`` right-aligns the number cells (tables of figures; key-value tables keep them left).
+    """
     ident = f' id="{_e(table_id)}"' if table_id else ""
+    ident += ' class="num"' if numeric else ""
     head = f"<thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in header)}</tr></thead>" if header else ""
     body = "".join(cell(str(r[0]), *r[1:]) for r in rows)
     return f"<table{ident}>{head}<tbody>{body}</tbody></table>"
@@ -111,13 +118,22 @@ def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def figure(uri: str, caption: str, *, css: str = "", alt: str = "") -> str:
-    """An ``<img>`` of ``uri`` with an escaped caption."""
+def figure(uri: str, caption: str, *, css: str = "", alt: str = "", width: int | None = None) -> str:
+    """An ``<img>`` of ``uri`` with an escaped caption (shown ``width`` CSS pixels wide when given)."""
     cls = f' class="{_e(css)}"' if css else ""
+    size = f' width="{int(width)}"' if width else ""
     return (
-        f'<figure><img{cls} src="{_e(uri)}" alt="{_e(alt or caption)}">'
+        f'<figure><img{cls}{size} src="{_e(uri)}" alt="{_e(alt or caption)}">'
         f"<figcaption>{_e(caption)}</figcaption></figure>"
     )
+
+
+def _display_width(data: bytes) -> int | None:
+    """A small PNG's width scaled up towards 380 CSS pixels (at most twice; pixel grids are tiny), or ``None``."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        return None
+    width = int.from_bytes(data[16:20], "big")
+    return min(2 * width, max(width, 380))
 
 
 def page(title: str, subtitle: str, body: str) -> str:
@@ -146,7 +162,7 @@ def _metrics_table(summary: RunSummary) -> str:
     rows = [("epoch", final.get("epoch"), best.get("epoch"))]
     rows += [(k, final_terms.get(k), best_terms.get(k)) for k in order]
     return table(rows, header=("metric", f"final (epoch {final.get('epoch')})", f"best (epoch {best.get('epoch')})"),
-                 table_id="metrics")
+                 table_id="metrics", numeric=True)
 
 
 def _evaluation_section(evaluation: Mapping[str, Any] | None) -> str:
@@ -165,7 +181,12 @@ def _evaluation_section(evaluation: Mapping[str, Any] | None) -> str:
         ("written", evaluation.get("written")),
         *((f"argument {k}", v) for k, v in (evaluation.get("arguments") or {}).items()),
     ]
-    return table(rows, header=("figure", "value"), table_id="evaluation") + table(about, table_id="evaluation-about")
+    return (
+        '<div class="columns">'
+        + table(rows, header=("figure", "value"), table_id="evaluation", numeric=True)
+        + table(about, header=("evaluated", ""), table_id="evaluation-about")
+        + "</div>"
+    )
 
 
 def _provenance_rows(summary: RunSummary, evaluation: Mapping[str, Any] | None) -> list[tuple[Any, ...]]:
@@ -192,7 +213,8 @@ def _picture(summary: RunSummary, name: str, caption: str) -> str:
     path = summary.pictures.get(name)
     if path is None:
         return f'<p class="missing">{_e(name)}: not in the run folder.</p>'
-    return figure(data_uri(path.read_bytes(), "image/png"), caption, alt=name)
+    data = path.read_bytes()
+    return figure(data_uri(data, "image/png"), caption, alt=name, width=_display_width(data))
 
 
 _CAPTIONS = {
@@ -243,8 +265,8 @@ def render_report(summary: RunSummary) -> str:
     evaluation = summary.evaluation
     body = "\n".join(
         [
-            "<h2>Overview</h2>", table(overview, table_id="overview"),
-            "<h2>Final and best metrics</h2>", _metrics_table(summary),
+            '<div class="columns"><div>', "<h2>Overview</h2>", table(overview, table_id="overview"), "</div><div>",
+            "<h2>Final and best metrics</h2>", _metrics_table(summary), "</div></div>",
             "<h2>Loss curves</h2>", _curves(summary),
             "<h2>Pictures</h2>",
             _pictures(summary),

@@ -66,7 +66,7 @@ def loss_curves_svg(records: Sequence[Mapping[str, Any]], *, title: str = "") ->
         lr_ax.plot(lr_x, lr_y, ":", color="grey", label="lr")
         lr_ax.set_ylabel("learning rate")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     if title:
         ax.set_title(title)
     return _svg(fig)
