@@ -246,7 +246,8 @@ def _curves(summary: RunSummary) -> str:
 def render_report(summary: RunSummary) -> str:
     """The report page of ``summary`` as HTML text."""
     cfg, final, best = summary.config, summary.final, summary.best
-    dataset = cfg.get("dataset") if isinstance(cfg.get("dataset"), Mapping) else {}
+    described = cfg.get("dataset")
+    dataset: dict[str, Any] = dict(described) if isinstance(described, Mapping) else {}
     overview = [
         ("run folder", str(summary.path)),
         ("model", summary.model),
