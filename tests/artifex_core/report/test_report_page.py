@@ -125,3 +125,12 @@ def test_best_is_the_lowest_finite_test_loss(tmp_path: Path) -> None:
     assert summary.best["epoch"] == 3 and summary.final["epoch"] == 4
     assert summary.test_curve() == ([1, 3, 4], [5.0, 4.0, 4.5])  # no step recorded: the epoch
     assert not any(math.isnan(v) for v in summary.test_curve()[1])
+
+
+def test_a_vq_run_shows_its_codebook_usage_instead_of_traversals(tiny_runs, tmp_path: Path) -> None:
+    run = tmp_path / "vq"
+    shutil.copytree(tiny_runs.b, run)
+    (run / "traversals.png").rename(run / "codebook_usage.png")
+    text = render_report(read_run(run))
+    assert 'alt="codebook_usage.png"' in text and "traversals.png" not in text
+    assert text.count("data:image/png;base64,") == 3  # samples, reconstructions, codebook usage
