@@ -126,7 +126,7 @@ def test_vq_vae(train: bool) -> None:
     model = VQVAE(enc, dec, latent_dim=4, num_embeddings=8, embedding_dim=2, commitment_cost=0.3, rngs=rngs)
     if not train:
         model.eval()
-    codebook = _np(model.codebook[...])
+    codebook = _np(model.latent.codebook[...])
     losses = model.loss_fn(x=X, rng=KEY)
     z_e = _np(enc(X)[0])
     vectors = z_e.reshape(5, 2, 2)
@@ -142,4 +142,4 @@ def test_vq_vae(train: bool) -> None:
     np.testing.assert_allclose(losses["total_loss"], losses["loss"])
     assert "kl_loss" not in losses
     counts = np.bincount(idx.reshape(-1), minlength=8) if train else np.zeros(8)
-    np.testing.assert_array_equal(model.code_counts[...], counts)
+    np.testing.assert_array_equal(model.latent.code_counts[...], counts)
