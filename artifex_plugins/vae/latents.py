@@ -74,8 +74,8 @@ class GaussianLatent(nnx.Module):
 
     Example:
         >>> latent = GaussianLatent(3)
-        >>> latent.prior_sample(jax.random.key(0), 4, temperature=0.0).tolist()[0]
-        [0.0, 0.0, 0.0]
+        >>> latent.prior_sample(jax.random.key(0), 4, temperature=0.5).shape
+        (4, 3)
     """
 
     def __init__(self, latent_dim: int) -> None:
