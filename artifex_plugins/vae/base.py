@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, reparameterize
+from artifex_plugins.vae.latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, LatentStrategy, reparameterize
 from artifex_plugins.vae.losses import CallableLoss, resolve_loss
 
 __all__ = [
@@ -215,7 +215,7 @@ class VAE(nnx.Module):
         self.reconstruction_loss_type = reconstruction_loss_type
         self.likelihood = resolve_loss(reconstruction_loss_type, reconstruction_loss_kwargs)
         self.rngs = nnx.Rngs(sample=draw_key(rngs))
-        self.latent: Any = GaussianLatent(latent_dim)
+        self.latent: LatentStrategy = GaussianLatent(latent_dim)
         """The latent strategy (:mod:`artifex_plugins.vae.latents`): posterior, regularizer, prior."""
         if precision is not None:
             apply_precision(encoder, precision)

@@ -1,7 +1,7 @@
 """Latent strategies: what a VAE's latent is, how a posterior sample is drawn, regularized, and drawn from the prior.
 
 A model of the family composes one strategy, ``model.latent``; the model runs encoder and decoder and asks
-its strategy for everything in between (the same five methods on both):
+its strategy for everything in between (:class:`LatentStrategy`, the same six methods on both):
 
 ================== ===================================================== ==================================================
 method             :class:`GaussianLatent` (VAE, β-VAE, CVAE, ...)        :class:`VectorQuantizedLatent` (VQ-VAE)
@@ -29,7 +29,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -44,6 +44,7 @@ __all__ = [
     "CodeUsage",
     "EMAState",
     "GaussianLatent",
+    "LatentStrategy",
     "VectorQuantizedLatent",
     "reparameterize",
 ]
@@ -64,6 +65,34 @@ def reparameterize(mean: jax.Array, log_var: jax.Array, key: jax.Array) -> jax.A
     log_var = jnp.clip(log_var, LOG_VAR_MIN, LOG_VAR_MAX)
     eps = jax.random.normal(key, mean.shape, dtype=mean.dtype)
     return mean + jnp.exp(0.5 * log_var) * eps
+
+
+class LatentStrategy(Protocol):
+    """What a model of the family asks its latent (``model.latent``); see the table above."""
+
+    def posterior(self, mean: jax.Array, log_var: jax.Array, key: jax.Array) -> dict[str, jax.Array]:
+        """The latent outputs of ``__call__`` for the encoder's ``(mean, log_var)``; ``"z"`` feeds the decoder."""
+        ...
+
+    def sample_latent(self, mean: jax.Array, log_var: jax.Array, key: jax.Array) -> jax.Array:
+        """A posterior latent for a stochastic reconstruction."""
+        ...
+
+    def decoder_input(self, z: jax.Array) -> jax.Array:
+        """What the decoder reads for latents ``z``."""
+        ...
+
+    def regularizer(self, outputs: dict[str, Any]) -> dict[str, jax.Array]:
+        """The loss terms the latent reports, read from ``__call__``'s outputs."""
+        ...
+
+    def penalty(self, terms: dict[str, jax.Array], weight: Any) -> jax.Array:
+        """What those terms add to the reconstruction loss (``weight``: the model's KL weight)."""
+        ...
+
+    def prior_sample(self, key: jax.Array, n: int, temperature: float) -> jax.Array:
+        """``n`` decoder inputs drawn from the prior."""
+        ...
 
 
 class GaussianLatent(nnx.Module):

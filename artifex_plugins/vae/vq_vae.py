@@ -75,6 +75,9 @@ class VQVAE(VAE):
     latent_type: ClassVar[str] = "codebook"
     """Declared latent: discrete codes of a ``num_embeddings`` codebook (outputs ``encoding_indices``)."""
 
+    latent: VectorQuantizedLatent
+    """The latent strategy: the codebook, its code statistics and the code prior."""
+
     def __init__(
         self,
         encoder: nnx.Module,
