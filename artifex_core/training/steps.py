@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -39,8 +39,6 @@ __all__ = [
 
 EVAL_STEP = 2**30
 """The ``step`` passed to ``loss_fn`` when evaluating: every warmup and capacity schedule has finished."""
-
-_ALIASES = {"recon_loss": "reconstruction_loss", "total_loss": "loss", "logvar": "log_var"}
 
 
 @dataclass(frozen=True)
@@ -77,8 +75,9 @@ def split_params(model: nnx.Module) -> tuple[nnx.GraphDef[nnx.Module], nnx.State
     return graphdef, params, rest
 
 
-def scalar_metrics(losses: dict[str, Any]) -> dict[str, jax.Array]:
-    """The scalar entries of a ``loss_fn`` result as ``float32``, without duplicate aliases.
+def scalar_metrics(losses: dict[str, Any], aliases: Collection[str] = ()) -> dict[str, jax.Array]:
+    """The scalar entries of a ``loss_fn`` result as ``float32``, without the keys the model declares as
+    aliases (its ``loss_aliases``, e.g. ``total_loss`` for ``loss``).
 
     Raises:
         KeyError: If there is no ``"loss"``.
@@ -87,7 +86,7 @@ def scalar_metrics(losses: dict[str, Any]) -> dict[str, jax.Array]:
         raise KeyError(f"loss_fn must return a dict with 'loss'; got keys {sorted(losses)}")
     out = {}
     for key, value in losses.items():
-        if _ALIASES.get(key) in losses:
+        if key in aliases:
             continue
         arr = jnp.asarray(value) if not isinstance(value, jax.Array) else value
         if arr.ndim == 0 and jnp.issubdtype(arr.dtype, jnp.number):
@@ -127,12 +126,11 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
             model = nnx.merge(graphdef, p, rest, copy=True)
             losses = model.loss_fn(batch=batch, step=step)
             _, _, new_rest = split_params(model)
-            return losses["loss"], (losses, new_rest)
+            return losses["loss"], (scalar_metrics(losses, getattr(model, "loss_aliases", ())), new_rest)
 
-        grads, (losses, new_rest) = jax.grad(loss_of, has_aux=True)(params)
+        grads, (metrics, new_rest) = jax.grad(loss_of, has_aux=True)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
-        metrics = scalar_metrics(losses)
         metrics["grad_norm"] = optax.tree.norm(grads).astype(jnp.float32)
         return (params, new_rest, opt_state), metrics
 
@@ -229,6 +227,6 @@ def make_eval_step(
             x = jax.lax.with_sharding_constraint(x, batch_sharding)
         model = nnx.merge(graphdef, params, rest, copy=True)
         losses = model.loss_fn(batch=_make_batch(x, y, conditional), step=jnp.asarray(EVAL_STEP, jnp.int32))
-        return scalar_metrics(losses)
+        return scalar_metrics(losses, getattr(model, "loss_aliases", ()))
 
     return evaluate
