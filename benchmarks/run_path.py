@@ -13,7 +13,9 @@ Two views of that timeline (consecutive repeats merged):
   ``training/trainer``, ``training/steps``): the chain a reader follows from the CLI to the first step.
 
 A *return* is an entry of the merged timeline whose module was already visited: control came back to a
-module the path had left (after a call it made returned, or through a callback).
+module the path had left (after a call it made returned, or through a callback). A *re-entry* is a call
+into a ``path`` module from another module after the first one (``path`` view only): a module entered once
+does its whole job in one visit.
 
 Example:
     $ python benchmarks/run_path.py            # prints the visited modules, the path and the returns
@@ -31,6 +33,12 @@ import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+CHECKS = (
+    "model_config_for", "check_buildable", "resolved_binarize", "check_training_data", "make_mesh",
+    "check_trainable", "check_free", "qualify_loggers", "check_model_fits", "write_marker",
+)
+"""The functions that validate, resolve or check something: how often each runs on the way to the first step."""
 
 PATH_MODULES = ("cli/train_cmds", "training/plan", "training/run", "training/trainer", "training/steps")
 
@@ -59,8 +67,11 @@ def _returns(merged: list[str]) -> dict[str, int]:
     return back
 
 
-def summarize(timeline: list[str]) -> dict[str, Any]:
-    """The two views of a timeline of modules (see the module docstring)."""
+def summarize(
+    timeline: list[str], entries: dict[str, int] | None = None, calls: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """The two views of a timeline of modules (see the module docstring); ``entries``: calls into each
+    ``path`` module from another module; ``calls``: how often each function of :data:`CHECKS` ran."""
     merged = _merge(timeline)
     path = _merge([m for m in merged if m in PATH_MODULES])
     visited = list(dict.fromkeys(merged))
@@ -68,6 +79,9 @@ def summarize(timeline: list[str]) -> dict[str, Any]:
     for key, seq in (("all", merged), ("path", path)):
         back = _returns(seq)
         out[key] = {"sequence": seq, "returns": sum(back.values()), "returns_by_module": back}
+    again = {name: n - 1 for name, n in (entries or {}).items() if n > 1}
+    out["path"].update(reentries=sum(again.values()), reentries_by_module=again)
+    out["checks"] = {name: (calls or {}).get(name, 0) for name in CHECKS}
     return out
 
 
@@ -80,6 +94,8 @@ def main() -> None:
     root = str(Path(artifex_core.__file__).parent) + os.sep
     timeline: list[str] = []
     stack: list[str] = []
+    entries: dict[str, int] = {}
+    calls: dict[str, int] = {}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event not in ("call", "return"):
@@ -90,10 +106,16 @@ def main() -> None:
         if event == "call":
             if name == "training/steps" and frame.f_code.co_name == "one_step":
                 sys.setprofile(None)
-                _report(summarize(timeline), args.json)
+                _report(summarize(timeline, entries, calls), args.json)
                 os._exit(0)
+            if frame.f_code.co_name in CHECKS:
+                calls[frame.f_code.co_name] = calls.get(frame.f_code.co_name, 0) + 1
+            if name in PATH_MODULES and (not stack or stack[-1] != name):
+                entries[name] = entries.get(name, 0) + 1
             stack.append(name)
             timeline.append(name)
+            if os.environ.get("RUN_PATH_DEBUG") and name in PATH_MODULES:
+                print("call", name, frame.f_code.co_name, file=sys.stderr)
         elif stack:
             stack.pop()
             if stack:
@@ -121,7 +143,9 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
         view = summary[key]
         print(f"{key}: {len(view['sequence'])} steps, {view['returns']} returns {view['returns_by_module']}")
         if key == "path":
+            print(f"  {view['reentries']} re-entries {view['reentries_by_module']}")
             print("  " + " -> ".join(view["sequence"]))
+    print("checks run: " + ", ".join(f"{name} {n}" for name, n in summary["checks"].items()))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,24 +68,18 @@ class FitPlan:
         conditional: The model takes labels (``batch={"x": x, "y": y}``).
         num_classes: The classes a conditional model knows (labels are checked against it), else None.
         run_dir: The run folder (None: nothing written, no resume).
+        binarize: ``train_config.binarize``, typed as resolved: ``none``, ``dynamic`` or ``fixed``.
+        steps_per_epoch: Full batches in the training split.
     """
 
     train_config: TrainConfig
     dataset: Dataset
     mesh: Mesh
-    conditional: bool = False
-    num_classes: int | None = None
-    run_dir: Path | None = None
-
-    @property
-    def binarize(self) -> Binarize:
-        """The resolved binarization: ``none``, ``dynamic`` or ``fixed``."""
-        return self.train_config.resolved_binarize(None)  # already resolved: "auto" never reaches here
-
-    @property
-    def steps_per_epoch(self) -> int:
-        """Full batches in the training split."""
-        return int(self.dataset.train_images.shape[0]) // self.train_config.batch_size
+    conditional: bool
+    num_classes: int | None
+    run_dir: Path | None
+    binarize: Binarize
+    steps_per_epoch: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,7 +94,7 @@ class RunPlan:
         resume: Continue from the newest good checkpoint in ``run_dir``.
         previous: The ``config.json`` being resumed (None for a new run); its model equals ``model_config``.
         logger_objects: Logger objects attached to this run only (the named loggers are
-            ``train_config.loggers``, qualified, and recorded in ``config.json``).
+            ``fit.train_config.loggers``, qualified, and recorded in ``config.json``).
         pictures: Write ``samples.png`` and friends after every epoch.
     """
 
@@ -113,29 +106,6 @@ class RunPlan:
     previous: Mapping[str, Any] | None = None
     logger_objects: tuple[Callback, ...] = ()
     pictures: bool = True
-
-    @property
-    def train_config(self) -> TrainConfig:
-        """The resolved train config (what ``config.json`` records)."""
-        return self.fit.train_config
-
-    @property
-    def dataset(self) -> Dataset:
-        """The loaded dataset."""
-        return self.fit.dataset
-
-    def config_payload(self) -> dict[str, Any]:
-        """The ``config.json`` of this run's new segment, before its ``segments`` entry is added."""
-        from artifex_core import __version__
-
-        return {
-            "model": self.model_config.model_dump(mode="json"),
-            "train": self.train_config.model_dump(mode="json"),
-            "dataset": self.dataset.describe(),
-            "devices": int(self.fit.mesh.size),
-            "artifex_version": __version__,
-            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
 
 
 def _params_class(model: Any) -> type[VariantParams] | None:
@@ -256,13 +226,18 @@ def plan_fit(
         raise TrainConfigError(
             f"batch_size {config.batch_size} is larger than the {dataset.train_images.shape[0]} training examples"
         )
+    binarize = config.resolved_binarize(model_config)
+    if binarize != config.binarize:
+        config = config.model_copy(update={"binarize": binarize})
     return FitPlan(
-        train_config=resolve_train_config(config, model_config),
+        train_config=config,
         dataset=dataset,
         mesh=mesh,
         conditional=conditional,
         num_classes=num_classes,
         run_dir=Path(run_dir) if run_dir is not None else None,
+        binarize=binarize,
+        steps_per_epoch=int(dataset.train_images.shape[0]) // config.batch_size,
     )
 
 

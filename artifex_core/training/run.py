@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,16 +151,30 @@ def run_plan(plan: RunPlan, *, callbacks: Sequence[Callback] = ()) -> TrainingRu
         if plan.resume and run.exists() and run.read_config() != plan.previous:
             raise RunDirError(f"{str(run.path)!r} changed while the run was planned; run the command again")
         run.write_marker()
-        return _execute(plan, callbacks, SegmentRecorder(run, plan.previous, plan.config_payload()))
+        return _execute(plan, callbacks, SegmentRecorder(run, plan.previous, _config_payload(plan)))
+
+
+def _config_payload(plan: RunPlan) -> dict[str, Any]:
+    """The ``config.json`` of the run's new segment, before its ``segments`` entry is added."""
+    from artifex_core import __version__
+
+    return {
+        "model": plan.model_config.model_dump(mode="json"),
+        "train": plan.fit.train_config.model_dump(mode="json"),
+        "dataset": plan.fit.dataset.describe(),
+        "devices": int(plan.fit.mesh.size),
+        "artifex_version": __version__,
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecorder | None) -> TrainingRun:
     main = record is not None
-    model = build_model(plan.model_config, plan.train_config.seed)
-    fit = plan.fit
-    painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, plan.train_config.seed)
+    fit, seed = plan.fit, plan.fit.train_config.seed
+    model = build_model(plan.model_config, seed)
+    painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, seed)
     extra: list[Callback] = [painter] if plan.pictures and main else []
-    loggers = [*build_loggers(plan.train_config.loggers, plan.run_dir.path), *plan.logger_objects] if main else []
+    loggers = [*build_loggers(fit.train_config.loggers, plan.run_dir.path), *plan.logger_objects] if main else []
     trainer = Trainer(model, fit, callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers)
     try:
         result = trainer.fit(resume=plan.resume)
@@ -179,7 +194,7 @@ def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecord
         record.end("finished")
     if extra and not result.history:  # nothing trained now (a finished run resumed): draw the final state
         painter.draw(model)
-    return TrainingRun(result, model, plan.model_config, plan.train_config, plan.run_dir, fit.dataset, painter.paths)
+    return TrainingRun(result, model, plan.model_config, fit.train_config, plan.run_dir, fit.dataset, painter.paths)
 
 
 class _Pictures(Callback):

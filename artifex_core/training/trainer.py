@@ -276,10 +276,9 @@ class Trainer:
         """
         if epochs is not None and epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
-        if self.run is None or not is_main_process():
-            return self._fit(epochs, resume)
-        if not holds_lock(self.run.path):
-            self.run.check_trainable(resume=resume or self.epoch > 0)
+        if self.run is None or not is_main_process() or holds_lock(self.run.path):
+            return self._fit(epochs, resume)  # nothing to guard, or the lock's holder checked and marked it
+        self.run.check_trainable(resume=resume or self.epoch > 0)
         with holding_lock(self.run.path):
             self.run.write_marker()
             return self._fit(epochs, resume)
