@@ -54,10 +54,14 @@ def _default_out(model: str, dataset: str) -> Path:
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
 
 
-def _setup_jax(no_compile_cache: bool) -> None:
+def _quiet_absl() -> None:
     import logging
 
     logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
+
+
+def _setup_jax(no_compile_cache: bool) -> None:
+    _quiet_absl()
     if not no_compile_cache:
         from artifex_core.training.compile_cache import enable_compile_cache
 
@@ -218,40 +222,32 @@ def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, A
 
 def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
            no_compile_cache: bool) -> None:
+    """Plan the run (every check, nothing written), then execute it with a progress bar."""
     from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training.config import TrainConfigError
-    from artifex_core.training.loggers import qualify_loggers
-    from artifex_core.training.run_dir import RunDir, RunDirError
-    from artifex_core.training.run_lock import RunLock
+    from artifex_core.training.plan import RunSetupError, plan_run
+    from artifex_core.training.run_dir import RunDirError
 
-    # unknown logger names are usage errors (exit 2, with close matches), found before JAX starts
-    train_cfg = train_cfg.model_copy(update={"loggers": qualify_loggers(train_cfg.loggers)})
+    _quiet_absl()
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
-    try:
-        RunLock(run_dir).check_free()  # a folder in use: name its holder
-        RunDir(run_dir).check_trainable(resume=resume)  # refuse someone's folder before anything is loaded
-    except RunDirError as exc:
-        raise UsageError(str(exc)) from None
-    _setup_jax(no_compile_cache)
-    from artifex_core.data.loading import load_dataset
-    from artifex_core.training.progress import RichProgress
-    from artifex_core.training.run import RunSetupError, model_config_for, run_training
-    from artifex_core.training.checkpoint import CheckpointError
-    from artifex_core.training.trainer import NonFiniteLossError
-
-    try:
-        ds = load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
-        model_cfg = model_config_for(model_part, ds)
+    try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
+        plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
         raise _failure(str(exc)) from None
-    except (DatasetError, RunSetupError) as exc:
+    except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
         raise UsageError(str(exc)) from None
+    _setup_jax(no_compile_cache)
+    from artifex_core.training.checkpoint import CheckpointError
+    from artifex_core.training.progress import RichProgress
+    from artifex_core.training.run import run_plan
+    from artifex_core.training.trainer import NonFiniteLossError
+
     progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
     try:
-        run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])
+        run = run_plan(plan, callbacks=[progress])
     except NonFiniteLossError as exc:
         raise _failure(str(exc)) from None
-    except (TrainConfigError, RunDirError, DatasetError) as exc:  # batch vs data, a folder in use, bad labels
+    except (TrainConfigError, RunDirError, DatasetError) as exc:  # optimizer options; a folder taken since planned
         raise UsageError(str(exc)) from None
     except CheckpointError as exc:  # --resume found only damaged checkpoints
         raise _failure(str(exc)) from None
