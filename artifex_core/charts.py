@@ -170,7 +170,7 @@ def curves_figure(records: Sequence[Mapping[str, Any]], *, columns: int = 3, dpi
         twin.set_ylabel("lr")
         twin.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
         handles, labels = [*handles, line], [*labels, "lr"]
-    axes[0].legend(handles, labels, loc="upper right", fontsize="small")
+    axes[0].legend(handles, labels, loc="best", fontsize="small")
     fig.tight_layout()
     return fig
 

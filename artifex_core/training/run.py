@@ -25,6 +25,7 @@ from artifex_core.data.loading import load_dataset
 from artifex_core.params import DatasetInfo, VariantParams, variant_params
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
+from artifex_core.training.curves import CurvesLogger
 from artifex_core.training.loggers import build_loggers, qualify_loggers
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
@@ -34,6 +35,7 @@ from artifex_core.training.run_lock import holding_lock
 from artifex_core.training.segments import end_segment, start_segment
 from artifex_core.training.sharding import is_main_process
 from artifex_core.training.steps import split_params
+from artifex_core.training.tracking import read_pictures
 from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer, check_setup
 
 __all__ = [
@@ -258,6 +260,7 @@ def _train(
     extra: list[Callback] = [painter] if pictures else []
     record = _RecordConfig(run, previous) if is_main_process() else None
     loggers = [*build_loggers(train_cfg.loggers, run.path), *objects] if is_main_process() else []
+    loggers += [CurvesLogger(run.path)] if is_main_process() else []  # curves.png, after metrics.jsonl
     trainer = Trainer(
         model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
         callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers,
@@ -331,6 +334,7 @@ class _Pictures(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.draw(trainer.snapshot())
+        trainer.loggers.call("on_images", trainer, record["epoch"], read_pictures(self.paths))
 
 
 @dataclass
