@@ -25,7 +25,7 @@ from artifex_core.data.loading import load_dataset
 from artifex_core.params import DatasetInfo, VariantParams, variant_params
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
-from artifex_core.training.curves import CurvesLogger
+from artifex_core.training.curves import CurvesCallback
 from artifex_core.training.loggers import build_loggers, qualify_loggers
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
@@ -259,11 +259,11 @@ def _train(
     painter = _Pictures(ds, run.path, model_cfg.num_classes if model_cfg.conditional else None, train_cfg.seed)
     extra: list[Callback] = [painter] if pictures else []
     record = _RecordConfig(run, previous) if is_main_process() else None
+    curves = [CurvesCallback(run.path)] if is_main_process() else []  # curves.png, from metrics.jsonl
     loggers = [*build_loggers(train_cfg.loggers, run.path), *objects] if is_main_process() else []
-    loggers += [CurvesLogger(run.path)] if is_main_process() else []  # curves.png, after metrics.jsonl
     trainer = Trainer(
         model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
-        callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers,
+        callbacks=[*([record] if record else []), *curves, *extra, *callbacks], loggers=loggers,
     )
     if record is not None:  # before the first step, so that a run killed while compiling can resume
         record.begin(_payload(model_cfg, train_cfg, ds, trainer.mesh.size), _newest_epoch(run) if resume else 0)
