@@ -132,9 +132,12 @@ class MlflowLogger(Logger):
         try:
             import mlflow  # noqa: F401 - fail when the logger is built, not in the first epoch
         except ImportError as exc:
-            raise ImportError(f"the mlflow logger needs MLflow: pip install mlflow-skinny sqlalchemy alembic ({exc})") from None
-        self.local = not (tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"))
-        self.tracking_uri: str = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(self.run_dir)
+            raise ImportError(
+                f"the mlflow logger needs MLflow: pip install mlflow-skinny sqlalchemy alembic ({exc})"
+            ) from None
+        given = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        self.local = not given
+        self.tracking_uri: str = given or local_tracking_uri(self.run_dir)
         self.experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or "artifex"
         self.run_name = run_name or self.run_dir.resolve().name
         self.artifacts = artifacts
@@ -225,7 +228,8 @@ class MlflowLogger(Logger):
         self._log_params({k: v for k, v in params.items() if k not in logged})
         for key, value in params.items():
             if key in logged and logged[key] != value:
-                self.client.set_tag(self._id, f"artifex.changed.{key}", f"{logged[key]} -> {value} (from epoch {start_epoch + 1})")
+                change = f"{logged[key]} -> {value} (from epoch {start_epoch + 1})"
+                self.client.set_tag(self._id, f"artifex.changed.{key}", change)
 
     def _log_metrics(self, points: Sequence[tuple[str, float, int, int | None]]) -> None:
         from mlflow.entities import Metric
@@ -268,8 +272,8 @@ class MlflowLogger(Logger):
         self._ended = True
         try:
             if self.artifacts:
-                files = [*sorted(self.run_dir.glob("*.png")), self.run_dir / "config.json", self.run_dir / "metrics.jsonl"]
-                self._log_files(files)
+                files = sorted(self.run_dir.glob("*.png"))
+                self._log_files([*files, self.run_dir / "config.json", self.run_dir / "metrics.jsonl"])
         finally:
             self.client.set_terminated(self._id, status=status)
 

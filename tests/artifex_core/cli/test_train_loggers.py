@@ -99,8 +99,8 @@ def test_train_logger_tensorboard_writes_what_metrics_jsonl_holds_and_resume_rep
     from artifex_core.training.tracking import record_scalars
 
     out = tmp_path / "run"
-    proc = artifex(["train", "--dataset", str(npz), "--epochs", "2", "--out", str(out), *TINY, "--logger", "tensorboard"],
-                   env)
+    args = ["train", "--dataset", str(npz), "--epochs", "2", "--out", str(out), *TINY, "--logger", "tensorboard"]
+    proc = artifex(args, env)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / "config.json").read_text())["train"]["loggers"] == {"builtin:tensorboard": {}}
     proc = artifex(["train", "--resume", "--out", str(out), "--epochs", "3", "--quiet"], env)
