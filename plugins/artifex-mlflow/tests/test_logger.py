@@ -25,9 +25,12 @@ STEPS = 4
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One sqlite store for the module (creating its tables takes seconds)."""
-    uri = local_tracking_uri(tmp_path_factory.mktemp("store"))
-    MlflowClient(uri).search_experiments()
+    """One sqlite store for the module (creating its tables takes seconds), its artifacts beside it."""
+    folder = tmp_path_factory.mktemp("store")
+    uri = local_tracking_uri(folder)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)  # MLflow fixes the store's artifact root, ./mlruns, when it first opens it
+        MlflowClient(uri).search_experiments()
     return uri
 
 
