@@ -108,6 +108,12 @@ def artifex_register(registry: Registries) -> None:
         "artifex_core.training.loggers:JsonlLogger",
         summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
     )
+    registry.loggers.register(
+        "tensorboard",
+        "artifex_plugins.loggers.tensorboard:TensorBoardLogger",
+        aliases=("tb",),
+        summary="TensorBoard event files in RUN/tensorboard/: scalars, pictures, hyperparameters",
+    )
 
     # -- recipes ------------------------------------------------------------------------------------------
     for name, summary in RECIPE_SUMMARIES.items():

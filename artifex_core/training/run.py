@@ -26,6 +26,7 @@ from artifex_core.config import ModelConfig
 from artifex_core.data.dataset import Dataset
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.config import TrainConfig
+from artifex_core.training.curves import CurvesCallback
 from artifex_core.training.loggers import build_loggers
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
@@ -36,6 +37,7 @@ from artifex_core.training.run_lock import holding_lock
 from artifex_core.training.segments import SegmentRecorder
 from artifex_core.training.sharding import is_main_process
 from artifex_core.training.steps import split_params
+from artifex_core.training.tracking import read_pictures
 from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer
 
 __all__ = [
@@ -176,8 +178,11 @@ def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecord
     model = build_model(plan.model_config, seed)
     painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, seed)
     extra: list[Callback] = [painter] if plan.pictures and main else []
+    curves: list[Callback] = [CurvesCallback(plan.run_dir.path)] if main else []  # curves.png, from metrics.jsonl
     loggers = [*build_loggers(fit.train_config.loggers, plan.run_dir.path), *plan.logger_objects] if main else []
-    trainer = Trainer(model, fit, callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers)
+    trainer = Trainer(
+        model, fit, callbacks=[*([record] if record else []), *curves, *extra, *callbacks], loggers=loggers
+    )
     try:
         result = trainer.fit(resume=plan.resume)
     except NonFiniteLossError as exc:
@@ -214,6 +219,7 @@ class _Pictures(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.draw(trainer.snapshot())
+        trainer.loggers.call("on_images", trainer, record["epoch"], read_pictures(self.paths))
 
 
 @dataclass
