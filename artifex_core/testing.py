@@ -204,9 +204,9 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
 
     Loads the class, constructs it as ``cls(run_dir, **kwargs)`` on a temporary run folder, then drives a
     whole fit with a stand-in trainer (``config``, ``epoch``, ``step``, ``steps_per_epoch``, ``total_steps``
-    and ``run``): ``on_fit_start(trainer, 0)``, per epoch two ``on_log`` calls and ``on_epoch_end`` with a
-    ``metrics.jsonl``-shaped record, ``on_fit_end``, ``close()``; then a resumed fit from epoch 1 on a new
-    instance. The temporary folder is removed afterwards.
+    and ``run``): ``on_fit_start(trainer, 0)``, per epoch two ``on_log`` calls, ``on_epoch_end`` with a
+    ``metrics.jsonl``-shaped record and (when the logger has it) ``on_images`` with an 8x8 grey ``samples``
+    picture, ``on_fit_end``, ``close()``; then a resumed fit from epoch 1 on a new instance. The temporary folder is removed afterwards.
 
     Args:
         name: A registered logger name, alias or qualified id.
@@ -227,6 +227,8 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
     import tempfile
     import types
     from pathlib import Path
+
+    import numpy as np
 
     from artifex_core.registry import loggers
     from artifex_core.training.callbacks import Callback, FitResult
@@ -266,6 +268,8 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
                 }
                 history.append(record)
                 call("on_epoch_end", trainer, record)
+                if callable(getattr(logger, "on_images", None)):
+                    call("on_images", trainer, epoch, {"samples": np.full((8, 8, 1), 128, np.uint8)})
             call("on_fit_end", trainer, FitResult(history=history, start_epoch=start, best_epoch=epochs))
             call("close")
 

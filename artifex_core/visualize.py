@@ -1,4 +1,4 @@
-"""Image grids and simple bar charts written as PNG with Pillow (no matplotlib, no JAX).
+"""Image grids written as PNG with Pillow, and bar charts drawn with matplotlib (imported lazily; no JAX).
 
 Example:
     >>> import numpy as np, tempfile
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from artifex_core.atomic import atomic_write
 
@@ -144,61 +144,39 @@ def save_bar_chart(
     values: Any,
     path: str | Path,
     *,
-    height: int = 120,
-    bar_width: int = 2,
-    gap: int = 1,
-    margin: int = 4,
-    color: tuple[int, int, int] = (31, 119, 180),
-    background: tuple[int, int, int] = (255, 255, 255),
     sort: bool = False,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    width: float = 6.4,
+    height: float = 3.2,
+    dpi: int = 100,
 ) -> Path:
-    """Draw non-negative ``values`` as a bar chart PNG: one bar per value, the largest ``height`` pixels tall.
+    """Draw non-negative ``values`` as a bar chart PNG with matplotlib (:func:`artifex_core.charts.bar_chart`).
 
-    The image is ``margin + n * (bar_width + gap) - gap + margin`` wide and ``height + 2 * margin`` tall,
-    with a grey baseline under the bars. ``sort`` orders bars from largest to smallest.
+    One bar per value, ``sort`` orders them from largest to smallest; the image is ``width`` x ``height``
+    inches at ``dpi``.
 
     Raises:
         ValueError: On empty, negative or non-finite values.
 
     Example:
         >>> import tempfile
-        >>> p = save_bar_chart([1, 0, 2], Path(tempfile.mkdtemp()) / "bars.png", height=10, margin=0)
+        >>> p = save_bar_chart([1, 0, 2], Path(tempfile.mkdtemp()) / "bars.png", width=2, height=1, dpi=50)
         >>> Image.open(p).size
-        (8, 10)
+        (100, 50)
     """
-    v = np.asarray(values, np.float64).ravel()
-    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValueError("values must be a non-empty sequence of finite, non-negative numbers")
-    if height < 1 or bar_width < 1 or gap < 0 or margin < 0:
-        raise ValueError("height and bar_width must be positive, gap and margin non-negative")
-    if sort:
-        v = np.sort(v)[::-1]
-    width = 2 * margin + v.size * (bar_width + gap) - gap
-    img = Image.new("RGB", (width, height + 2 * margin), background)
-    draw = ImageDraw.Draw(img)
-    top = v.max()
-    base = margin + height  # first row below the plotting area
-    for i, value in enumerate(v):
-        bar = int(round(height * value / top)) if top > 0 else 0
-        if bar > 0:
-            left = margin + i * (bar_width + gap)
-            draw.rectangle((left, base - bar, left + bar_width - 1, base - 1), fill=color)
-    if margin > 0:
-        draw.line((0, base, width - 1, base), fill=(128, 128, 128))
-    return _write_png(img, path)
+    from artifex_core.charts import bar_chart, save_figure
+
+    fig = bar_chart(values, sort=sort, title=title, xlabel=xlabel, ylabel=ylabel, width=width, height=height, dpi=dpi)
+    return save_figure(fig, path)
 
 
-def save_codebook_usage(
-    counts: Any,
-    path: str | Path,
-    *,
-    height: int = 120,
-    bar_width: int = 2,
-    sort: bool = True,
-) -> Path:
+def save_codebook_usage(counts: Any, path: str | Path, *, sort: bool = True) -> Path:
     """Bar chart of how often each VQ code is used (``counts`` ``(K,)``, e.g. from ``code_counts``).
 
-    Bars are sorted from most to least used by default, so dead codes show as the empty tail.
+    Bars are sorted from most to least used by default, so dead codes show as the empty tail; the title
+    says how many codes were used.
 
     Example:
         >>> import tempfile
@@ -206,4 +184,9 @@ def save_codebook_usage(
         >>> p.suffix
         '.png'
     """
-    return save_bar_chart(counts, path, height=height, bar_width=bar_width, sort=sort)
+    v = np.asarray(counts).ravel()
+    used = int(np.count_nonzero(v)) if v.size else 0
+    return save_bar_chart(
+        counts, path, sort=sort, title=f"codebook usage: {used} of {v.size} codes used",
+        xlabel="code (most used first)" if sort else "code", ylabel="count",
+    )

@@ -120,6 +120,12 @@ def artifex_register(registry: Registries) -> None:
         "artifex_core.training.loggers:JsonlLogger",
         summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
     )
+    registry.loggers.register(
+        "tensorboard",
+        "artifex_plugins.loggers.tensorboard:TensorBoardLogger",
+        aliases=("tb",),
+        summary="TensorBoard event files in RUN/tensorboard/: scalars, pictures, hyperparameters",
+    )
 
     # -- recipes ------------------------------------------------------------------------------------------
     for name, summary in RECIPE_SUMMARIES.items():
@@ -133,6 +139,7 @@ def artifex_register(registry: Registries) -> None:
     )
     met, metrics = registry.metrics, "artifex_plugins.metrics"
     met.register("test_loss", "artifex_core.evaluation.loss:LossMetric", summary="Test loss and its terms (loss_fn)")
+    met.register("elbo", f"{metrics}.elbo:ELBO", summary="Test ELBO, -ELBO and bits/dim (Gaussian latent)")
     met.register("iwae", f"{metrics}.likelihood:IWAEBound", summary="Importance-weighted bound (NLL if normalised)")
     met.register("active_units", f"{metrics}.latents:ActiveUnits", summary="Latent dimensions in use")
     met.register("vq_usage", f"{metrics}.vq:CodebookUsage", summary="Codebook: NMSE, perplexity, codes used")

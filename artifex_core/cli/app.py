@@ -54,6 +54,8 @@ _COMMAND_MODULES = (
     "artifex_core.cli.registry_cmds",
     "artifex_core.cli.build_cmds",
     "artifex_core.cli.train_cmds",
+    "artifex_core.cli.evaluate_cmds",
+    "artifex_core.cli.report_cmds",
 )
 for _name in _COMMAND_MODULES:
     try:

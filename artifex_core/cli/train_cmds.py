@@ -1,11 +1,10 @@
-"""``artifex train``, ``sample`` and ``evaluate``. Importing this module imports no JAX.
+"""``artifex train`` and ``sample``. Importing this module imports no JAX.
 
 Example:
     $ artifex train                                   # the default MLP VAE on the packaged MNIST
     $ artifex train --model vqvae --epochs 5 --out runs/vq
     $ artifex train --resume --out runs/vq            # continue a killed run where it stopped
     $ artifex sample runs/vq -n 64 -o samples.png
-    $ artifex evaluate runs/vq --json
 """
 
 from __future__ import annotations
@@ -55,10 +54,14 @@ def _default_out(model: str, dataset: str) -> Path:
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
 
 
-def _setup_jax(no_compile_cache: bool) -> None:
+def _quiet_absl() -> None:
     import logging
 
     logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
+
+
+def _setup_jax(no_compile_cache: bool) -> None:
+    _quiet_absl()
     if not no_compile_cache:
         from artifex_core.training.compile_cache import enable_compile_cache
 
@@ -219,40 +222,32 @@ def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, A
 
 def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
            no_compile_cache: bool) -> None:
+    """Plan the run (every check, nothing written), then execute it with a progress bar."""
     from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training.config import TrainConfigError
-    from artifex_core.training.loggers import qualify_loggers
-    from artifex_core.training.run_dir import RunDir, RunDirError
-    from artifex_core.training.run_lock import RunLock
+    from artifex_core.training.plan import RunSetupError, plan_run
+    from artifex_core.training.run_dir import RunDirError
 
-    # unknown logger names are usage errors (exit 2, with close matches), found before JAX starts
-    train_cfg = train_cfg.model_copy(update={"loggers": qualify_loggers(train_cfg.loggers)})
+    _quiet_absl()
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
-    try:
-        RunLock(run_dir).check_free()  # a folder in use: name its holder
-        RunDir(run_dir).check_trainable(resume=resume)  # refuse someone's folder before anything is loaded
-    except RunDirError as exc:
-        raise UsageError(str(exc)) from None
-    _setup_jax(no_compile_cache)
-    from artifex_core.data.loading import load_dataset
-    from artifex_core.training.progress import RichProgress
-    from artifex_core.training.run import RunSetupError, model_config_for, run_training
-    from artifex_core.training.checkpoint import CheckpointError
-    from artifex_core.training.trainer import NonFiniteLossError
-
-    try:
-        ds = load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
-        model_cfg = model_config_for(model_part, ds)
+    try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
+        plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
         raise _failure(str(exc)) from None
-    except (DatasetError, RunSetupError) as exc:
+    except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
         raise UsageError(str(exc)) from None
+    _setup_jax(no_compile_cache)
+    from artifex_core.training.checkpoint import CheckpointError
+    from artifex_core.training.progress import RichProgress
+    from artifex_core.training.run import run_plan
+    from artifex_core.training.trainer import NonFiniteLossError
+
     progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
     try:
-        run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])
+        run = run_plan(plan, callbacks=[progress])
     except NonFiniteLossError as exc:
         raise _failure(str(exc)) from None
-    except (TrainConfigError, RunDirError, DatasetError) as exc:  # batch vs data, a folder in use, bad labels
+    except (TrainConfigError, RunDirError, DatasetError) as exc:  # optimizer options; a folder taken since planned
         raise UsageError(str(exc)) from None
     except CheckpointError as exc:  # --resume found only damaged checkpoints
         raise _failure(str(exc)) from None
@@ -325,124 +320,7 @@ def sample_cmd(
             out_console.print(f"wrote {path} ({n} samples, temperature {temperature}, epoch {loaded.epoch})")
 
 
-def _figure_rows(figures: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """``(figure, formatted value)`` rows of a metric's figures; nested dicts become dotted names."""
-    rows: list[tuple[str, str]] = []
-    for key, value in figures.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            rows += _figure_rows(value, f"{name}.")
-        elif isinstance(value, bool) or value is None:
-            rows.append((name, str(value).lower() if isinstance(value, bool) else "-"))
-        elif isinstance(value, float):
-            rows.append((name, f"{value:.4f}"))
-        elif isinstance(value, (int, str)):
-            rows.append((name, str(value)))
-        else:
-            rows.append((name, json.dumps(value, default=str)))
-    return rows
-
-
-def _print_report(report: dict[str, Any]) -> None:
-    title = (
-        f"{report['model']} on {report['dataset']} (epoch {report['checkpoint_epoch']}, "
-        f"{report['test_examples']} test examples)"
-    )
-    table = Table(title=title, box=None, header_style="bold")
-    table.add_column("metric")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for metric, figures in report["metrics"].items():
-        if "error" in figures:
-            rows = [("error", str(figures["error"]))]
-        elif "skipped" in figures:
-            rows = [("skipped", str(figures["skipped"]))]
-        else:
-            rows = _figure_rows(figures) or [("", "-")]
-        for i, (figure, value) in enumerate(rows):
-            table.add_row(metric if i == 0 else "", figure.replace("[", "\\["), value.replace("[", "\\["))
-    out_console.print(table)
-
-
-def _metric_options(given: list[str]) -> dict[str, dict[str, Any]]:
-    """``NAME.KEY=VALUE`` strings as ``{name: {key: value}}`` (values read as JSON when they parse)."""
-    options: dict[str, dict[str, Any]] = {}
-    for item in given:
-        key, eq, raw = item.partition("=")
-        metric, dot, option = key.strip().rpartition(".")
-        if not eq or not dot or not metric or not option:
-            raise UsageError(f"--option must be METRIC.OPTION=VALUE (e.g. iwae.k=5000), got {item!r}")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        options.setdefault(metric, {})[option] = value
-    return options
-
-
-def evaluate_cmd(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
-    metric: Annotated[
-        list[str] | None,
-        typer.Option("--metric", "-m", help="Run only this registered metric (repeatable). \\[default: all that apply]"),
-    ] = None,
-    k: Annotated[
-        int | None,
-        typer.Option("--k", min=0, help="Importance samples of the IWAE bound: option k of every metric that "
-                     "takes one (0: skip it). \\[default: 1000]"),
-    ] = None,
-    option: Annotated[
-        list[str] | None,
-        typer.Option("--option", help="A metric's option, METRIC.OPTION=VALUE (repeatable), e.g. iwae.chunk=50."),
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N test examples.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the importance and conditional samples.")] = 0,
-    checkpoint: CheckpointOption = "latest",
-    as_json: JsonOption = False,
-) -> None:
-    """Run every registered metric that applies to the run on its test split: test loss and its terms, IWAE
-    bound, active units; VQ: NMSE, perplexity, codes used; conditional: classifier accuracy of samples."""
-    with cli_errors():
-        options = _metric_options(option or [])
-        _setup_jax(False)
-        import os
-        import traceback
-
-        from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
-        from artifex_core.training.evaluate import MetricOptionError, evaluate_run, select_metrics
-
-        select_metrics(metric)  # an unknown name is a usage error before the run is loaded
-        loaded = _load(run_dir, checkpoint)
-        note = None if as_json else (lambda msg: err_console.print(f"[dim]evaluating {msg} ...[/]"))
-
-        def on_error(name: str, exc: BaseException) -> None:
-            if os.environ.get("ARTIFEX_DEBUG"):
-                err_console.print("".join(traceback.format_exception(exc)), markup=False)
-            message = " ".join(f"{type(exc).__name__}: {exc}".split()).replace("[", "\\[")
-            err_console.print(f"[bold yellow]warning:[/] metric {name!r} failed: {message}", highlight=False)
-
-        shared: dict[str, Any] = {} if k is None else {"k": k}
-        try:
-            report = evaluate_run(
-                loaded, metrics=metric, options=options, limit=limit, seed=seed, progress=note, on_error=on_error,
-                **shared,
-            )
-        except MetricOptionError as exc:
-            raise UsageError(str(exc)) from None
-        except DatasetUnavailableError as exc:
-            raise _failure(str(exc)) from None
-        except DatasetError as exc:
-            raise UsageError(str(exc)) from None
-        if as_json:
-            _echo_json(report)
-        else:
-            _print_report(report)
-        if report["failed"]:
-            raise typer.Exit(EXIT_FAILURE)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``train``, ``sample`` and ``evaluate`` to ``app``."""
+    """Add ``train`` and ``sample`` to ``app`` (``evaluate``: :mod:`artifex_core.cli.evaluate_cmds`)."""
     app.command("train")(train_cmd)
     app.command("sample")(sample_cmd)
-    app.command("evaluate")(evaluate_cmd)

@@ -14,16 +14,24 @@ Options reach a metric in two ways, both checked against what its ``__init__`` d
 - per-metric options, ``options={"iwae": {"k": 5000}}`` (``--option iwae.k=5000``): an option the metric does
   not declare is an error that lists the ones it does.
 
+:func:`save_evaluation` keeps a report in the run folder as ``evaluation.json`` (atomically), with the
+arguments that produced it; :func:`read_evaluation` reads it back (``artifex report`` shows it).
+
 Example:
     >>> # report = evaluate_run(load_run("runs/demo"), k=1000)
-    >>> # report["metrics"]["test_loss"]["loss"], report["metrics"]["iwae"]
+    >>> # report["metrics"]["test_loss"]["loss"], report["metrics"]["elbo"]["bits_per_dim"]
+    >>> # save_evaluation(report, {"k": 1000, "checkpoint": "latest"})  # runs/demo/evaluation.json
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,7 +39,38 @@ from artifex_core.data.dataset import Dataset
 from artifex_core.evaluation.metric import EvalData, Metric, metric_options
 from artifex_core.registry import Entry, Registry
 
-__all__ = ["MetricOptionError", "evaluate_run", "load_test_split", "select_metrics"]
+__all__ = [
+    "EVALUATION_FILE",
+    "EvaluationProgress",
+    "MetricOptionError",
+    "evaluate_run",
+    "json_safe",
+    "load_test_split",
+    "read_evaluation",
+    "save_evaluation",
+    "select_metrics",
+]
+
+EVALUATION_FILE = "evaluation.json"
+"""The file :func:`save_evaluation` writes in the run folder."""
+
+
+class EvaluationProgress(Protocol):
+    """What :func:`evaluate_run` tells as it goes (``artifex evaluate`` draws it on stderr).
+
+    Example:
+        >>> class Lines:
+        ...     def start(self, name, index, total): print(f"[{index}/{total}] {name}")
+        ...     def finish(self, name, seconds, ok): print(f"{name}: {'ok' if ok else 'failed'}")
+        >>> Lines().start("elbo", 1, 3)
+        [1/3] elbo
+    """
+
+    def start(self, name: str, index: int, total: int) -> None:
+        """Metric ``name`` (the ``index``-th of ``total`` that apply) starts."""
+
+    def finish(self, name: str, seconds: float, ok: bool) -> None:
+        """Metric ``name`` ended after ``seconds`` (``ok`` False: it raised)."""
 
 
 class MetricOptionError(ValueError):
@@ -148,6 +187,20 @@ def load_test_split(loaded: Any, *, limit: int | None = None, dataset: Dataset |
     return EvalData(x, y_test, ds)
 
 
+def _start(progress: Any, name: str, index: int, total: int) -> None:
+    if progress is None:
+        return
+    if hasattr(progress, "start"):
+        progress.start(name, index, total)
+    else:
+        progress(name)
+
+
+def _finish(progress: Any, name: str, seconds: float, ok: bool) -> None:
+    if progress is not None and hasattr(progress, "finish"):
+        progress.finish(name, seconds, ok)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or "(no message)"
     return f"{type(exc).__name__}: {text}"
@@ -162,7 +215,7 @@ def evaluate_run(
     limit: int | None = None,
     seed: int = 0,
     registry: Registry | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: EvaluationProgress | Callable[[str], None] | None = None,
     on_error: Callable[[str, BaseException], None] | None = None,
     **shared: Any,
 ) -> dict[str, Any]:
@@ -177,7 +230,8 @@ def evaluate_run(
         limit: Evaluate on the first ``limit`` test examples only.
         seed: Passed to every metric's ``compute``.
         registry: The metrics registry (default: the process's).
-        progress: Called with the metric's name before each one runs.
+        progress: Told when each metric that applies starts and ends (an :class:`EvaluationProgress`); a
+            plain callable is called with the metric's name before it runs.
         on_error: Called with ``(name, exception)`` when a metric raises.
         **shared: Options for every metric that declares them (``k=1000``, ``batch_size=...``).
 
@@ -216,7 +270,6 @@ def evaluate_run(
             raise
         except Exception as exc:  # noqa: BLE001 - a metric that cannot even load is reported, the rest run
             instances[name] = exc
-    note = progress or (lambda _msg: None)
     data = load_test_split(loaded, limit=limit, dataset=dataset)
     mcfg = loaded.model_config
     report: dict[str, Any] = {
@@ -228,26 +281,115 @@ def evaluate_run(
     }
     times: dict[str, float] = {}
     explicit = bool(metrics)
+    applies: dict[str, bool | Exception] = {}
+    for name, metric in instances.items():  # first which apply, so progress can say "2 of 5"
+        if isinstance(metric, Metric):
+            try:
+                loaded.model.eval()
+                applies[name] = bool(metric.applies(loaded))
+            except Exception as exc:  # noqa: BLE001 - reported below, in order
+                applies[name] = exc
+    total, index = sum(1 for v in applies.values() if v is True), 0
     for name, metric in instances.items():
-        if isinstance(metric, Exception):
-            report_error(name, metric)
+        decision = applies.get(name)
+        if isinstance(metric, Exception) or isinstance(decision, Exception):
+            report_error(name, metric if isinstance(metric, Exception) else decision)  # type: ignore[arg-type]
             continue
+        if not decision:
+            if explicit:
+                results[name] = {"skipped": "does not apply to this run"}
+            continue
+        index += 1
+        _start(progress, name, index, total)
         start = time.perf_counter()
+        ok = False
         try:
             loaded.model.eval()
-            if not metric.applies(loaded):
-                if explicit:
-                    results[name] = {"skipped": "does not apply to this run"}
-                continue
-            note(name)
             figures = metric.compute(loaded, data, seed=seed)
             if not isinstance(figures, Mapping):
                 raise TypeError(f"compute returned {type(figures).__name__}, not a dict")
             results[name] = dict(figures)
+            ok = True
         except Exception as exc:  # noqa: BLE001 - reported; the other metrics still run
             report_error(name, exc)
         times[name] = round(time.perf_counter() - start, 3)
+        _finish(progress, name, times[name], ok)
     report["metrics"] = results
     report["failed"] = failed
     report["time_s"] = times
     return report
+
+
+def json_safe(value: Any) -> Any:
+    """Non-finite floats as ``None`` (JSON has no NaN), tuples as lists; everything else as it is.
+
+    Example:
+        >>> json_safe({"a": (1.0, float("inf")), 2: "x"})
+        {'a': [1.0, None], '2': 'x'}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def save_evaluation(
+    report: Mapping[str, Any], arguments: Mapping[str, Any], *, path: str | Path | None = None
+) -> tuple[dict[str, Any], Path]:
+    """Write ``report`` with the ``arguments`` that made it as the run's ``evaluation.json``, atomically.
+
+    The file holds the report (its ``checkpoint_epoch`` among it), ``arguments``, when it was written and
+    the versions it ran on (:func:`artifex_core.report.provenance.provenance`). A crash leaves the previous
+    file whole (:mod:`artifex_core.atomic`).
+
+    Args:
+        report: From :func:`evaluate_run`.
+        arguments: What it was asked: metrics, options, ``k``, ``limit``, ``seed``, ``checkpoint``.
+        path: Where to write (default: ``<run_dir>/evaluation.json``).
+
+    Returns:
+        ``(payload, path)``: what was written (JSON-ready: non-finite numbers as ``None``) and where.
+
+    Raises:
+        OSError: The file cannot be written; the old one is left as it was.
+
+    Example:
+        >>> import tempfile
+        >>> run = tempfile.mkdtemp()
+        >>> payload, where = save_evaluation({"run_dir": run, "metrics": {"x": {"v": float("nan")}}}, {"seed": 0})
+        >>> read_evaluation(run)["metrics"], where.name, payload["arguments"]
+        ({'x': {'v': None}}, 'evaluation.json', {'seed': 0})
+    """
+    from artifex_core.atomic import atomic_write
+    from artifex_core.report.provenance import provenance
+
+    target = Path(path) if path is not None else Path(str(report["run_dir"])) / EVALUATION_FILE
+    payload = json_safe(
+        {
+            **report,
+            "arguments": dict(arguments),
+            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "provenance": provenance(report.get("model")),
+        }
+    )
+    atomic_write(target, json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    return payload, target
+
+
+def read_evaluation(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's ``evaluation.json``, or ``None`` when there is none or it is not a JSON object.
+
+    Example:
+        >>> import tempfile
+        >>> read_evaluation(tempfile.mkdtemp()) is None
+        True
+    """
+    target = Path(run_dir) / EVALUATION_FILE
+    try:
+        data = json.loads(target.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -7,14 +7,19 @@ The step merges them, calls the model's own ``loss_fn(batch=..., step=...)``, sp
 ``nnx.jit`` on CPU (see ARCHITECTURE.md). ``num_steps > 1`` runs that many steps in one dispatch with
 ``lax.scan``; metrics come back as ``(num_steps,)`` arrays and stay on the device until the trainer fetches them.
 
+:func:`make_steps` does it all for the trainer: split the model, put its state on the devices, initialise the
+optimizer and make both steps.
+
 Example:
+    >>> # steps, leaves = make_steps(model, tx, StepSpec(batch_size=128), replicated)
+    >>> # leaves, metrics = steps.train(leaves, split, perm, key, 0, 0, num_steps=10)
     >>> # train = make_train_step(graphdef, tx, StepSpec(batch_size=128))
     >>> # params, rest, opt_state, metrics = train(params, rest, opt_state, split, perm, key, 0, 0, num_steps=10)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -30,8 +35,10 @@ from artifex_core.data.pipeline import DeviceSplit, dynamic_binarize, gather_bat
 __all__ = [
     "EVAL_STEP",
     "StepSpec",
+    "Steps",
     "make_eval_step",
     "make_flat_train_step",
+    "make_steps",
     "make_train_step",
     "scalar_metrics",
     "split_params",
@@ -39,8 +46,6 @@ __all__ = [
 
 EVAL_STEP = 2**30
 """The ``step`` passed to ``loss_fn`` when evaluating: every warmup and capacity schedule has finished."""
-
-_ALIASES = {"recon_loss": "reconstruction_loss", "total_loss": "loss", "logvar": "log_var"}
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,9 @@ def split_params(model: nnx.Module) -> tuple[nnx.GraphDef[nnx.Module], nnx.State
     return graphdef, params, rest
 
 
-def scalar_metrics(losses: dict[str, Any]) -> dict[str, jax.Array]:
-    """The scalar entries of a ``loss_fn`` result as ``float32``, without duplicate aliases.
+def scalar_metrics(losses: dict[str, Any], aliases: Collection[str] = ()) -> dict[str, jax.Array]:
+    """The scalar entries of a ``loss_fn`` result as ``float32``, without the keys the model declares as
+    aliases (its ``loss_aliases``, e.g. ``total_loss`` for ``loss``).
 
     Raises:
         KeyError: If there is no ``"loss"``.
@@ -87,7 +93,7 @@ def scalar_metrics(losses: dict[str, Any]) -> dict[str, jax.Array]:
         raise KeyError(f"loss_fn must return a dict with 'loss'; got keys {sorted(losses)}")
     out = {}
     for key, value in losses.items():
-        if _ALIASES.get(key) in losses:
+        if key in aliases:
             continue
         arr = jnp.asarray(value) if not isinstance(value, jax.Array) else value
         if arr.ndim == 0 and jnp.issubdtype(arr.dtype, jnp.number):
@@ -127,12 +133,11 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
             model = nnx.merge(graphdef, p, rest, copy=True)
             losses = model.loss_fn(batch=batch, step=step)
             _, _, new_rest = split_params(model)
-            return losses["loss"], (losses, new_rest)
+            return losses["loss"], (scalar_metrics(losses, getattr(model, "loss_aliases", ())), new_rest)
 
-        grads, (losses, new_rest) = jax.grad(loss_of, has_aux=True)(params)
+        grads, (metrics, new_rest) = jax.grad(loss_of, has_aux=True)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
-        metrics = scalar_metrics(losses)
         metrics["grad_norm"] = optax.tree.norm(grads).astype(jnp.float32)
         return (params, new_rest, opt_state), metrics
 
@@ -229,6 +234,58 @@ def make_eval_step(
             x = jax.lax.with_sharding_constraint(x, batch_sharding)
         model = nnx.merge(graphdef, params, rest, copy=True)
         losses = model.loss_fn(batch=_make_batch(x, y, conditional), step=jnp.asarray(EVAL_STEP, jnp.int32))
-        return scalar_metrics(losses)
+        return scalar_metrics(losses, getattr(model, "loss_aliases", ()))
 
     return evaluate
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The trainer's step functions and the layout of the flat training state they take.
+
+    Attributes:
+        graphdef: The model's graph in train mode (``nnx.merge(graphdef, params, rest)`` rebuilds it).
+        state_def: The tree structure of ``(params, rest, opt_state)``: the order of the flat state's leaves.
+        train: :func:`make_flat_train_step` over that state.
+        evaluate: :func:`make_eval_step` of the model in eval mode.
+    """
+
+    graphdef: nnx.GraphDef[nnx.Module]
+    state_def: Any
+    train: Callable[..., Any]
+    evaluate: Callable[..., dict[str, jax.Array]]
+
+
+def make_steps(
+    model: nnx.Module, tx: optax.GradientTransformation, spec: StepSpec, sharding: Any = None
+) -> tuple[Steps, list[jax.Array]]:
+    """Split ``model``, put copies of its state and a fresh ``tx`` state on ``sharding``, make both steps.
+
+    The model is left in train mode. Its own arrays are copied (``may_alias=False``): the train step donates
+    the state it is given, and the model keeps its arrays.
+
+    Returns:
+        ``(steps, leaves)``: the step functions and the flat initial state ``train`` takes.
+
+    Example:
+        >>> import optax
+        >>> from flax import nnx
+        >>> steps, leaves = make_steps(nnx.Linear(2, 3, rngs=nnx.Rngs(0)), optax.sgd(0.1), StepSpec(4))
+        >>> len(leaves), [tuple(leaf.shape) for leaf in leaves]
+        (2, [(3,), (2, 3)])
+    """
+    model.eval()
+    eval_graphdef = nnx.graphdef(model)
+    model.train()
+    graphdef, params, rest = split_params(model)
+    params = jax.device_put(params, sharding, may_alias=False)
+    rest = jax.device_put(rest, sharding, may_alias=False)
+    opt_state = jax.device_put(tx.init(params), sharding)
+    leaves, state_def = jax.tree.flatten((params, rest, opt_state))
+    steps = Steps(
+        graphdef=graphdef,
+        state_def=state_def,
+        train=make_flat_train_step(graphdef, tx, spec, state_def),
+        evaluate=make_eval_step(eval_graphdef, spec.conditional, spec.batch_sharding),
+    )
+    return steps, leaves

@@ -4,6 +4,7 @@
 registered name            metric                                       applies to
 =========================  ===========================================  ==========================================
 ``test_loss``              :class:`artifex_core.evaluation.LossMetric`  every model (its ``loss_fn``)
+``elbo``                   :class:`ELBO`                                declared Gaussian latent
 ``iwae``                   :class:`IWAEBound`                           declared Gaussian latent, ``k > 0``
 ``active_units``           :class:`ActiveUnits`                         declared Gaussian latent
 ``vq_usage``               :class:`CodebookUsage`                       declared codebook latent
@@ -13,6 +14,7 @@ registered name            metric                                       applies 
 
 The plain functions behind them are public too:
 
+- :mod:`~artifex_plugins.metrics.elbo`: the test ELBO (:func:`model_elbo`) and :func:`bits_per_dim`.
 - :mod:`~artifex_plugins.metrics.likelihood`: importance-weighted bounds (:func:`iwae_bound`,
   :func:`model_iwae_bound`).
 - :mod:`~artifex_plugins.metrics.latents`: :func:`active_units`, :func:`encode_means`.
@@ -52,6 +54,7 @@ from artifex_plugins.metrics.disentanglement import (
     mig,
     mig_details,
 )
+from artifex_plugins.metrics.elbo import ELBO, bits_per_dim, model_elbo
 from artifex_plugins.metrics.dsprites_eval import DSpritesDisentanglement, dsprites_disentanglement, is_dsprites
 from artifex_plugins.metrics.latents import ActiveUnits, active_units, encode_means, latent_variances
 from artifex_plugins.metrics.likelihood import (
@@ -70,9 +73,11 @@ __all__ = [
     "CodebookUsage",
     "ConditionalSampleAccuracy",
     "DSpritesDisentanglement",
+    "ELBO",
     "IWAEBound",
     "active_units",
     "bernoulli_log_likelihood",
+    "bits_per_dim",
     "classifier_accuracy",
     "code_counts",
     "codes_used",
@@ -93,6 +98,7 @@ __all__ = [
     "load_or_train_classifier",
     "mig",
     "mig_details",
+    "model_elbo",
     "model_iwae_bound",
     "normalized_mse",
     "perplexity",

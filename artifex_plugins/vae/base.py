@@ -16,6 +16,15 @@ Conventions shared by the whole family:
   changes both. :attr:`VAE.normalized_likelihood` declares whether it is a normalised density (only then is
   a bound an NLL); :attr:`VAE.latent_type` declares the latent (``"gaussian"``: posterior
   ``N(mean, exp(log_var))`` from ``encode``, prior ``N(0, I)``).
+* The latent is a composed strategy, ``model.latent`` (:mod:`artifex_plugins.vae.latents`): a
+  :class:`~artifex_plugins.vae.latents.GaussianLatent` here (reparameterized posterior, KL, ``N(0, I)``
+  prior), a vector-quantized one in :class:`~artifex_plugins.vae.VQVAE`. The model runs encoder and decoder
+  and asks the strategy for everything in between.
+* The objective is :meth:`VAE.loss_terms` (public hook): ``loss_fn`` computes the reconstruction term,
+  calls ``loss_terms`` and adds the spec's alias keys (:attr:`VAE.loss_aliases`). A variant changes the
+  objective by overriding ``loss_terms``, never by copying ``loss_fn``.
+* Conditions: the base never reads one. Its private pipeline passes a ``**condition`` keyword bag (``y=...``)
+  through to :meth:`VAE._run_encoder` / :meth:`VAE._run_decoder`, which only conditional models override.
 * Inputs are checked where they enter: an empty batch (``x.shape[0] == 0``) to ``__call__``, ``encode``,
   ``decode``, ``reconstruct`` or ``loss_fn``, and an ``n_samples`` that is not an integer >= 1, raise
   ``ValueError`` (shapes are static, so this holds under ``jit`` too).
@@ -30,19 +39,28 @@ import inspect
 import math
 import operator
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.losses import CallableLoss, kl_divergence, resolve_loss
+from artifex_plugins.vae.latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, LatentStrategy, reparameterize
+from artifex_plugins.vae.losses import CallableLoss, resolve_loss
 
-__all__ = ["VAE", "apply_precision", "call_module", "check_batch", "check_n_samples", "draw_key"]
+__all__ = [
+    "LOG_VAR_MAX",  # re-exported from latents
+    "LOG_VAR_MIN",
+    "VAE",
+    "apply_precision",
+    "call_module",
+    "check_batch",
+    "check_n_samples",
+    "draw_key",
+]
 
-LOG_VAR_MIN, LOG_VAR_MAX = -20.0, 20.0
 _BATCH_KEYS = ("x", "image", "data")
-_LABEL_KEYS = ("y", "label", "labels")
 
 
 def draw_key(rngs: nnx.Rngs) -> jax.Array:
@@ -161,6 +179,12 @@ class VAE(nnx.Module):
     latent_type: ClassVar[str] = "gaussian"
     """The declared latent: ``"gaussian"`` (``encode`` gives ``(mean, log_var)``, the prior is ``N(0, I)``)."""
 
+    loss_aliases: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"recon_loss": "reconstruction_loss", "total_loss": "loss"}
+    )
+    """The keys ``loss_fn`` adds as aliases of :meth:`loss_terms`' keys (the spec's "alias for compatibility");
+    the trainer logs each value once, under the key it aliases."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # A variant that redefines log_likelihood without saying whether it is normalised makes no claim.
@@ -191,15 +215,29 @@ class VAE(nnx.Module):
         self.reconstruction_loss_type = reconstruction_loss_type
         self.likelihood = resolve_loss(reconstruction_loss_type, reconstruction_loss_kwargs)
         self.rngs = nnx.Rngs(sample=draw_key(rngs))
+        self.latent: LatentStrategy = GaussianLatent(latent_dim)
+        """The latent strategy (:mod:`artifex_plugins.vae.latents`): posterior, regularizer, prior."""
         if precision is not None:
             apply_precision(encoder, precision)
             apply_precision(decoder, precision)
 
-    # -- helpers ------------------------------------------------------------------------------------
+    # -- the pipeline: encoder -> latent strategy -> decoder -------------------------------------------
+    # ``**condition`` is opaque here (``y=...`` of a conditional model): only _run_encoder/_run_decoder read it.
     def _next_key(self, rngs: nnx.Rngs | None) -> jax.Array:
         return draw_key(rngs if rngs is not None else self.rngs)
 
-    def _check_encoding(self, out: Any) -> tuple[jax.Array, jax.Array]:
+    def _run_encoder(self, x: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> Any:
+        """The encoder's raw output for ``x`` (a conditional model reads its condition here)."""
+        return call_module(self.encoder, x, rngs=rngs)
+
+    def _run_decoder(self, z: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> jax.Array:
+        """The decoder's raw output for decoder inputs ``z`` (a conditional model reads its condition here)."""
+        return call_module(self.decoder, z, rngs=rngs)
+
+    def _encode(self, x: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> tuple[jax.Array, jax.Array]:
+        """Check the batch, run the encoder and check that it gave a ``(mean, log_var)`` pair."""
+        check_batch(x, type(self).__name__)
+        out = self._run_encoder(x, rngs, **condition)
         if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(hasattr(a, "shape") for a in out)):
             kind = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
             raise ValueError(f"the encoder must return a (mean, log_var) pair of arrays, got {kind}")
@@ -212,49 +250,57 @@ class VAE(nnx.Module):
             )
         return mean, log_var
 
-    def _encode(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> tuple[jax.Array, jax.Array]:
-        """Check the batch, run the encoder (:meth:`_run_encoder`) and check its output."""
-        check_batch(x, type(self).__name__)
-        return self._check_encoding(self._run_encoder(x, y, rngs))
-
-    def _run_encoder(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> Any:
-        """The encoder's raw output for ``x`` (conditional models pass ``y`` on)."""
-        return call_module(self.encoder, x, rngs=rngs)
-
-    def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
-        return call_module(self.decoder, z, rngs=rngs)
-
-    def _decode_latent(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
-        """Decode latents to data space (VQ-VAE quantizes them first)."""
-        return self.likelihood.to_data(self._decode_raw(z, y, rngs))
-
-    def _raw_from_outputs(self, outputs: dict[str, Any], y: Any) -> jax.Array:
-        """Raw decoder outputs for precomputed ``outputs`` (decoded again from their latent)."""
-        return self._decode_raw(outputs["z"], y, None)
-
-    @staticmethod
-    def _sample_z(mean: jax.Array, log_var: jax.Array, key: jax.Array) -> jax.Array:
-        log_var = jnp.clip(log_var, LOG_VAR_MIN, LOG_VAR_MAX)
-        eps = jax.random.normal(key, mean.shape, dtype=mean.dtype)
-        return mean + jnp.exp(0.5 * log_var) * eps
+    def _decode(self, z: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> jax.Array:
+        """Decode latents ``z`` in data space, through the strategy's decoder input (VQ: the nearest codes)."""
+        return self.likelihood.to_data(self._run_decoder(self.latent.decoder_input(z), rngs, **condition))
 
     def _forward(
-        self, x: jax.Array, y: Any, rngs: nnx.Rngs | None, key: jax.Array
+        self, x: jax.Array, key: jax.Array, rngs: nnx.Rngs | None = None, **condition: Any
     ) -> tuple[dict[str, Any], jax.Array]:
-        mean, log_var = self._encode(x, y, rngs)
-        z = self._sample_z(mean, log_var, key)
-        raw = self._decode_raw(z, y, rngs)
+        """``__call__``'s outputs and the raw decoder outputs (kept for the reconstruction term)."""
+        mean, log_var = self._encode(x, rngs, **condition)
+        latents = self.latent.posterior(mean, log_var, key)
+        raw = self._run_decoder(latents["z"], rngs, **condition)
         reconstructed = self.likelihood.to_data(raw)
-        outputs = {
-            "reconstructed": reconstructed,
-            "reconstruction": reconstructed,
-            "mean": mean,
-            "log_var": log_var,
-            "logvar": log_var,
-            "z": z,
-        }
-        return outputs, raw
+        return {"reconstructed": reconstructed, "reconstruction": reconstructed, **latents}, raw
 
+    def _reconstruct(
+        self, x: jax.Array, deterministic: bool, rngs: nnx.Rngs | None, **condition: Any
+    ) -> jax.Array:
+        mean, log_var = self._encode(x, rngs, **condition)
+        z = mean if deterministic else self.latent.sample_latent(mean, log_var, self._next_key(rngs))
+        return self._decode(z, rngs, **condition)
+
+    def _interpolate(
+        self, x1: jax.Array, x2: jax.Array, steps: int, rngs: nnx.Rngs | None, **condition: Any
+    ) -> jax.Array:
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        m1 = self._encode(self._as_single_batch(x1), rngs, **condition)[0]
+        m2 = self._encode(self._as_single_batch(x2), rngs, **condition)[0]
+        alphas = jnp.linspace(0.0, 1.0, steps).reshape(steps, *([1] * (m1.ndim - 1)))
+        return self._decode((1.0 - alphas) * m1 + alphas * m2, rngs, **condition)
+
+    def _latent_traversal(
+        self,
+        x: jax.Array,
+        dim: int,
+        range_vals: tuple[float, float],
+        steps: int,
+        rngs: nnx.Rngs | None,
+        **condition: Any,
+    ) -> jax.Array:
+        if isinstance(dim, bool) or not isinstance(dim, (int, jnp.integer)) or not 0 <= int(dim) < self.latent_dim:
+            raise ValueError(f"dim must be an integer in [0, {self.latent_dim}), got {dim!r}")
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        mean = self._encode(self._as_single_batch(x), rngs, **condition)[0]
+        values = jnp.linspace(range_vals[0], range_vals[1], steps, dtype=mean.dtype)
+        z = jnp.repeat(mean[:1], steps, axis=0)
+        z = z.at[..., int(dim)].set(values.reshape(steps, *([1] * (mean.ndim - 2))))
+        return self._decode(z, rngs, **condition)
+
+    # -- inputs ---------------------------------------------------------------------------------------
     def _example_shapes(self) -> list[tuple[int, ...]]:
         """Candidate shapes of one data example: the decoder's output_dim, the encoder's input_dim.
 
@@ -289,27 +335,24 @@ class VAE(nnx.Module):
             return x
         return x[None]
 
-    def _check_dim(self, dim: int) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, jnp.integer)) or not 0 <= int(dim) < self.latent_dim:
-            raise ValueError(f"dim must be an integer in [0, {self.latent_dim}), got {dim!r}")
-
-    def _inputs(self, batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
-        """``(x, y)`` of a ``loss_fn`` call, from ``x=``/``y=`` or the batch; raises for an empty batch."""
-        y = kwargs.get("y")
+    def _loss_data(self, batch: Any, x: Any) -> jax.Array:
+        """The data of a ``loss_fn`` call, from ``x=`` or the batch; raises for a missing or empty batch."""
         if x is None:
             if isinstance(batch, dict):
                 x = next((batch[k] for k in _BATCH_KEYS if k in batch), None)
                 if x is None:
                     raise ValueError(f"batch dict needs one of {_BATCH_KEYS}, got keys {sorted(batch)}")
-                if y is None:
-                    y = next((batch[k] for k in _LABEL_KEYS if k in batch), None)
             else:
                 x = batch
         if x is None:
             raise ValueError("loss_fn needs the data: pass x=... or batch=...")
         x = jnp.asarray(x)
         check_batch(x, type(self).__name__)
-        return x, y
+        return x
+
+    def _loss_condition(self, batch: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The ``**condition`` of a ``loss_fn`` call (taken out of ``kwargs``): none for an unconditional model."""
+        return {}
 
     # -- public API ---------------------------------------------------------------------------------
     def encode(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> tuple[jax.Array, jax.Array]:
@@ -319,7 +362,7 @@ class VAE(nnx.Module):
             ValueError: If ``x`` is an empty batch, or the encoder output is not a (mean, log_var) pair of
                 matching shapes.
         """
-        return self._encode(x, None, rngs)
+        return self._encode(x, rngs)
 
     def decode(self, z: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Decode latent vectors to reconstructions in data space.
@@ -328,7 +371,7 @@ class VAE(nnx.Module):
             ValueError: If ``z`` is an empty batch.
         """
         check_batch(z, type(self).__name__, "z")
-        return self.likelihood.to_data(self._decode_raw(z, None, rngs))
+        return self.likelihood.to_data(self._run_decoder(z, rngs))
 
     @nnx.jit
     def reparameterize(self, mean: jax.Array, log_var: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
@@ -336,7 +379,7 @@ class VAE(nnx.Module):
 
         The log-variance is clipped to ``[-20, 20]``. Works eagerly and under jit.
         """
-        return self._sample_z(mean, log_var, self._next_key(rngs))
+        return reparameterize(mean, log_var, self._next_key(rngs))
 
     def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
         """Forward pass: keys reconstructed, reconstruction, mean, log_var, logvar, z.
@@ -344,7 +387,7 @@ class VAE(nnx.Module):
         Raises:
             ValueError: If ``x`` is an empty batch.
         """
-        return self._forward(x, None, rngs, self._next_key(rngs))[0]
+        return self._forward(x, self._next_key(rngs), rngs)[0]
 
     @property
     def normalized_likelihood(self) -> bool:
@@ -359,10 +402,11 @@ class VAE(nnx.Module):
         """Decode latents ``z`` into what :meth:`log_likelihood` reads.
 
         Returns:
-            ``z`` (the decoder's input), ``decoder_output`` (raw decoder outputs, e.g. logits) and
-            ``reconstructed`` (data space). Conditional models need ``y``.
+            ``z`` (the decoder's input: VQ-VAE quantizes it), ``decoder_output`` (raw decoder outputs, e.g.
+            logits) and ``reconstructed`` (data space). Conditional models need ``y``.
         """
-        raw = self._decode_raw(z, y, rngs)
+        z = self.latent.decoder_input(z)
+        raw = self._run_decoder(z, rngs, y=y)
         return {"z": z, "decoder_output": raw, "reconstructed": self.likelihood.to_data(raw)}
 
     def log_likelihood(self, x: jax.Array, outputs: dict[str, Any], *, y: Any = None) -> jax.Array:
@@ -382,8 +426,48 @@ class VAE(nnx.Module):
         """
         raw = outputs.get("decoder_output")
         if raw is None:
-            raw = outputs["reconstructed"] if self.likelihood.identity_link else self._raw_from_outputs(outputs, y)
+            identity = self.likelihood.identity_link
+            raw = outputs["reconstructed"] if identity else self._run_decoder(outputs["z"], None, y=y)
         return -self.likelihood.per_example(raw, x)
+
+    def loss_terms(
+        self,
+        x: jax.Array,
+        outputs: dict[str, Any],
+        reconstruction_loss: jax.Array,
+        *,
+        beta: Any = None,
+        step: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, jax.Array]:
+        """The objective's terms: the hook a variant overrides to change what ``loss_fn`` minimises.
+
+        ``loss_fn`` computes the forward pass (once) and the reconstruction term, then calls this and adds
+        :attr:`loss_aliases`. The base returns ``reconstruction_loss``, the latent strategy's regularizer
+        terms (``kl_loss``; VQ-VAE: ``commitment_loss``, ``codebook_loss``, ``vq_loss``) and ``loss`` =
+        reconstruction + penalty (``weight * kl_loss`` with ``weight = beta`` or ``kl_weight``).
+
+        Args:
+            x: The data of the batch.
+            outputs: The forward pass (``__call__``'s outputs, or those given to ``loss_fn``).
+            reconstruction_loss: ``-mean(log_likelihood)`` (or ``reconstruction_loss_fn``'s value), a scalar.
+            beta: ``loss_fn``'s ``beta`` (the KL weight override).
+            step: The training step, for schedules (None outside training).
+            **kwargs: Any other keyword of ``loss_fn`` (a variant's own, e.g. ``dataset_size``).
+
+        Returns:
+            Scalars, keyed without aliases; at least ``reconstruction_loss`` and ``loss``.
+
+        Example:
+            >>> # class FreeBitsVAE(VAE):
+            >>> #     def loss_terms(self, x, outputs, reconstruction_loss, **kwargs):
+            >>> #         terms = super().loss_terms(x, outputs, reconstruction_loss, **kwargs)
+            >>> #         return {**terms, "loss": reconstruction_loss + floored_kl(outputs)}
+        """
+        regularizer = self.latent.regularizer(outputs)
+        weight = self.kl_weight if beta is None else beta
+        total = reconstruction_loss + self.latent.penalty(regularizer, weight)
+        return {"reconstruction_loss": reconstruction_loss, **regularizer, "loss": total}
 
     def loss_fn(
         self,
@@ -406,43 +490,28 @@ class VAE(nnx.Module):
             outputs: Precomputed outputs of ``__call__``; computed here when None.
             beta: Overrides the KL weight.
             reconstruction_loss_fn: ``(reconstructed, x) -> loss``; its value is the reconstruction loss.
-            **kwargs: ``step`` (for schedules), ``y`` (conditions).
+            **kwargs: ``step`` (for schedules), ``y`` (conditions), a variant's own (see :meth:`loss_terms`).
 
         Returns:
-            reconstruction_loss, recon_loss, kl_loss, total_loss, loss (scalars), plus a variant's own terms.
+            :meth:`loss_terms` (reconstruction_loss, kl_loss, loss, plus a variant's own terms) with the
+            aliases recon_loss and total_loss.
 
         Raises:
             ValueError: If the data is missing or an empty batch.
         """
-        x, y = self._inputs(batch, x, kwargs)
+        x = self._loss_data(batch, x)
+        condition = self._loss_condition(batch, kwargs)
         raw = None
         if outputs is None:
             key = rng if rng is not None else self._next_key(None)
-            outputs, raw = self._forward(x, y, None, key)
+            outputs, raw = self._forward(x, key, **condition)
         if reconstruction_loss_fn is not None:
             recon = CallableLoss(reconstruction_loss_fn).batch_mean(outputs["reconstructed"], x)
         else:
             scored = outputs if raw is None else {**outputs, "decoder_output": raw}
-            recon = -jnp.mean(self.log_likelihood(x, scored, y=y))
-        return self._assemble(recon, outputs, beta=beta, step=kwargs.get("step"))
-
-    def _kl(self, outputs: dict[str, Any]) -> jax.Array:
-        log_var = jnp.clip(outputs["log_var"], LOG_VAR_MIN, LOG_VAR_MAX)
-        return jnp.mean(kl_divergence(outputs["mean"], log_var))
-
-    def _assemble(
-        self, recon: jax.Array, outputs: dict[str, Any], *, beta: Any, step: Any
-    ) -> dict[str, jax.Array]:
-        kl = self._kl(outputs)
-        weight = self.kl_weight if beta is None else beta
-        total = recon + weight * kl
-        return {
-            "reconstruction_loss": recon,
-            "recon_loss": recon,
-            "kl_loss": kl,
-            "total_loss": total,
-            "loss": total,
-        }
+            recon = -jnp.mean(self.log_likelihood(x, scored, **condition))
+        terms = self.loss_terms(x, outputs, recon, beta=beta, **kwargs)
+        return {**terms, **{alias: terms[key] for alias, key in self.loss_aliases.items() if key in terms}}
 
     def sample(self, n_samples: int = 1, *, temperature: float = 1.0, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Sample from the prior: ``z ~ N(0, temperature**2 I)``, decoded to data space.
@@ -451,8 +520,8 @@ class VAE(nnx.Module):
             ValueError: If ``n_samples`` is not an integer >= 1.
         """
         n_samples = check_n_samples(n_samples, type(self).__name__)
-        z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
-        return self._decode_latent(z, None, rngs)
+        z = self.latent.prior_sample(self._next_key(rngs), n_samples, temperature)
+        return self.likelihood.to_data(self._run_decoder(z, rngs))
 
     def generate(
         self, n_samples: int = 1, *, temperature: float = 1.0, rngs: nnx.Rngs | None = None, **kwargs: Any
@@ -460,25 +529,11 @@ class VAE(nnx.Module):
         """Generate samples (alias for :meth:`sample`; extra keywords go to it)."""
         return self.sample(n_samples, temperature=temperature, rngs=rngs, **kwargs)
 
-    def _reconstruct(self, x: jax.Array, y: Any, deterministic: bool, rngs: nnx.Rngs | None) -> jax.Array:
-        mean, log_var = self._encode(x, y, rngs)
-        z = mean if deterministic else self._sample_z(mean, log_var, self._next_key(rngs))
-        return self._decode_latent(z, y, rngs)
-
     def reconstruct(
         self, x: jax.Array, *, deterministic: bool = False, rngs: nnx.Rngs | None = None
     ) -> jax.Array:
-        """Reconstruct inputs; ``deterministic=True`` decodes the posterior mean."""
-        return self._reconstruct(x, None, deterministic, rngs)
-
-    def _interpolate(self, x1: jax.Array, x2: jax.Array, steps: int, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        m1 = self._encode(self._as_single_batch(x1), y, rngs)[0]
-        m2 = self._encode(self._as_single_batch(x2), y, rngs)[0]
-        alphas = jnp.linspace(0.0, 1.0, steps).reshape(steps, *([1] * (m1.ndim - 1)))
-        z = (1.0 - alphas) * m1 + alphas * m2
-        return self._decode_latent(z, y, rngs)
+        """Reconstruct inputs; ``deterministic=True`` decodes the posterior mean (VQ-VAE: always its codes)."""
+        return self._reconstruct(x, deterministic, rngs)
 
     def interpolate(
         self, x1: jax.Array, x2: jax.Array, steps: int = 10, *, rngs: nnx.Rngs | None = None
@@ -488,19 +543,7 @@ class VAE(nnx.Module):
         Deterministic: the first frame is ``reconstruct(x1, deterministic=True)``. ``x1``/``x2`` are single
         examples, with or without their batch axis.
         """
-        return self._interpolate(x1, x2, steps, None, rngs)
-
-    def _latent_traversal(
-        self, x: jax.Array, dim: int, range_vals: tuple[float, float], steps: int, y: Any, rngs: nnx.Rngs | None
-    ) -> jax.Array:
-        self._check_dim(dim)
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        mean = self._encode(self._as_single_batch(x), y, rngs)[0]
-        values = jnp.linspace(range_vals[0], range_vals[1], steps, dtype=mean.dtype)
-        z = jnp.repeat(mean[:1], steps, axis=0)
-        z = z.at[..., int(dim)].set(values.reshape(steps, *([1] * (mean.ndim - 2))))
-        return self._decode_latent(z, y, rngs)
+        return self._interpolate(x1, x2, steps, rngs)
 
     def latent_traversal(
         self,
@@ -516,4 +559,4 @@ class VAE(nnx.Module):
         Raises:
             ValueError: If ``dim`` is outside ``[0, latent_dim)``.
         """
-        return self._latent_traversal(x, dim, range_vals, steps, None, rngs)
+        return self._latent_traversal(x, dim, range_vals, steps, rngs)

@@ -93,11 +93,20 @@ class BetaVAE(VAE):
             return jnp.float32(self.beta_default)
         return _linear_ramp(self.beta_default, step, self.beta_warmup_steps)
 
-    def _assemble(self, recon: jax.Array, outputs: dict[str, Any], *, beta: Any, step: Any) -> dict[str, jax.Array]:
+    def loss_terms(
+        self,
+        x: jax.Array,
+        outputs: dict[str, Any],
+        reconstruction_loss: jax.Array,
+        *,
+        beta: Any = None,
+        step: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, jax.Array]:
+        """The VAE's terms with ``β(step)`` (or ``beta``) weighting the KL, plus ``beta``: the β used."""
         beta_t = self.beta_at(step) if beta is None else jnp.asarray(beta, jnp.float32)
-        terms = super()._assemble(recon, outputs, beta=beta_t, step=step)
-        terms["beta"] = beta_t
-        return terms
+        terms = super().loss_terms(x, outputs, reconstruction_loss, beta=beta_t, step=step, **kwargs)
+        return {**terms, "beta": beta_t}
 
 
 class BetaVAEWithCapacity(BetaVAE):
@@ -166,13 +175,23 @@ class BetaVAEWithCapacity(BetaVAE):
             return jnp.float32(self.capacity_max)
         return _linear_ramp(self.capacity_max, step, self.capacity_num_iter)
 
-    def _assemble(self, recon: jax.Array, outputs: dict[str, Any], *, beta: Any, step: Any) -> dict[str, jax.Array]:
-        terms = super()._assemble(recon, outputs, beta=beta, step=step)
+    def loss_terms(
+        self,
+        x: jax.Array,
+        outputs: dict[str, Any],
+        reconstruction_loss: jax.Array,
+        *,
+        beta: Any = None,
+        step: Any = None,
+        **kwargs: Any,
+    ) -> dict[str, jax.Array]:
+        """The β-VAE's terms plus ``current_capacity``, ``capacity_loss``, ``kl_capacity_diff``; with capacity
+        control, ``loss = reconstruction + capacity_loss``."""
+        terms = super().loss_terms(x, outputs, reconstruction_loss, beta=beta, step=step, **kwargs)
         capacity = self.capacity_at(step)
         diff = terms["kl_loss"] - capacity
         capacity_loss = self.gamma * jnp.abs(diff)
         terms.update(current_capacity=capacity, capacity_loss=capacity_loss, kl_capacity_diff=diff)
         if self.use_capacity_control:
-            total = recon + capacity_loss
-            terms.update(total_loss=total, loss=total)
+            terms["loss"] = reconstruction_loss + capacity_loss
         return terms

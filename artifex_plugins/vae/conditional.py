@@ -51,6 +51,7 @@ from artifex_plugins.vae.layers import check_labels
 __all__ = ["ConditionalVAE", "CONDITION_TYPES"]
 
 _ACCEPTED = "integer labels (B,) or a single int, or one-hot rows (B, {c}) or one row ({c},)"
+_LABEL_KEYS = ("y", "label", "labels")
 
 CONDITION_TYPES = ("concat",)
 """Conditioning strategies: "concat" (the wrappers join a label embedding to their input)."""
@@ -153,34 +154,37 @@ class ConditionalVAE(VAE):
             raise ValueError(f"y has {y.shape[0]} conditions for a batch of {n}")
         return y
 
-    def _run_encoder(self, x: jax.Array, y: Any, rngs: nnx.Rngs | None) -> Any:
-        cond = self._condition(y, jnp.shape(x)[0])
+    def _run_encoder(self, x: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> Any:
+        cond = self._condition(condition.get("y"), jnp.shape(x)[0])
         return call_module(self.encoder, x, condition=cond, rngs=rngs)
 
-    def _inputs(self, batch: Any, x: Any, kwargs: dict[str, Any]) -> tuple[jax.Array, Any]:
-        x, y = super()._inputs(batch, x, kwargs)
-        self._require_y(y)
-        return x, y
-
-    def _decode_raw(self, z: jax.Array, y: Any, rngs: nnx.Rngs | None) -> jax.Array:
-        cond = self._condition(y, z.shape[0])
+    def _run_decoder(self, z: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> jax.Array:
+        cond = self._condition(condition.get("y"), z.shape[0])
         return call_module(self.decoder, z, condition=cond, rngs=rngs)
+
+    def _loss_condition(self, batch: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``y`` of a ``loss_fn`` call: ``y=`` or the batch's "y"/"label"/"labels"; required."""
+        y = kwargs.pop("y", None)
+        if y is None and isinstance(batch, dict):
+            y = next((batch[k] for k in _LABEL_KEYS if k in batch), None)
+        self._require_y(y)
+        return {"y": y}
 
     # -- public API with y --------------------------------------------------------------------------
     def __call__(self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> dict[str, Any]:
         """Forward pass with conditioning (keys as :meth:`VAE.__call__`); ``y`` is required."""
-        return self._forward(x, y, rngs, self._next_key(rngs))[0]
+        return self._forward(x, self._next_key(rngs), rngs, y=y)[0]
 
     def encode(
         self, x: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None
     ) -> tuple[jax.Array, jax.Array]:
         """Encode with conditioning to ``(mean, log_var)``; ``y`` is required."""
-        return self._encode(x, y, rngs)
+        return self._encode(x, rngs, y=y)
 
     def decode(self, z: jax.Array, y: jax.Array | None = None, *, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Decode with conditioning, in data space; ``y`` is required."""
         check_batch(z, type(self).__name__, "z")
-        return self._decode_latent(z, y, rngs)
+        return self.likelihood.to_data(self._run_decoder(z, rngs, y=y))
 
     def sample(
         self,
@@ -202,10 +206,10 @@ class ConditionalVAE(VAE):
             >>> # cvae.sample(4, y=5)  # four samples of class 5; cvae.sample(4) mixes classes
         """
         n_samples = check_n_samples(n_samples, type(self).__name__)
-        z = temperature * jax.random.normal(self._next_key(rngs), (n_samples, self.latent_dim))
+        z = self.latent.prior_sample(self._next_key(rngs), n_samples, temperature)
         if y is None:
             y = jax.random.randint(self._next_key(rngs), (n_samples,), 0, self.condition_dim)
-        return self._decode_latent(z, y, rngs)
+        return self.likelihood.to_data(self._run_decoder(z, rngs, y=y))
 
     def reconstruct(
         self,
@@ -216,7 +220,7 @@ class ConditionalVAE(VAE):
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
         """Reconstruct inputs under condition ``y`` (required); ``deterministic=True`` decodes the posterior mean."""
-        return self._reconstruct(x, y, deterministic, rngs)
+        return self._reconstruct(x, deterministic, rngs, y=y)
 
     def interpolate(
         self,
@@ -228,7 +232,7 @@ class ConditionalVAE(VAE):
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
         """Interpolate between posterior means under one condition ``y`` (required), endpoints included."""
-        return self._interpolate(x1, x2, steps, self._single_condition(y), rngs)
+        return self._interpolate(x1, x2, steps, rngs, y=self._single_condition(y))
 
     def latent_traversal(
         self,
@@ -241,7 +245,7 @@ class ConditionalVAE(VAE):
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
         """Traverse latent ``dim`` of ``x``'s posterior mean under one condition ``y`` (required)."""
-        return self._latent_traversal(x, dim, range_vals, steps, self._single_condition(y), rngs)
+        return self._latent_traversal(x, dim, range_vals, steps, rngs, y=self._single_condition(y))
 
     def _single_condition(self, y: Any) -> Any:
         """One condition for a whole interpolation/traversal: a label or a one-hot row ``(1, C)``."""

@@ -11,7 +11,7 @@ from artifex_core.registry import metrics
 from artifex_core.testing import ConformanceError, check_metric, isolated_registries, tiny_config
 
 
-@pytest.mark.parametrize(("name", "model"), [("test_loss", "vae"), ("iwae", "vae"), ("active_units", "vae"),
+@pytest.mark.parametrize(("name", "model"), [("test_loss", "vae"), ("elbo", "vae"), ("iwae", "vae"), ("active_units", "vae"),
                                              ("vq_usage", "vqvae")])
 def test_built_in_metrics_conform(name: str, model: str) -> None:
     config = tiny_config(model, latent_dim=4, parameters={"embedding_dim": 2, "num_embeddings": 8}) if model == "vqvae" else None

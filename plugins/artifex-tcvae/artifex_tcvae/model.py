@@ -9,8 +9,8 @@ with the three terms estimated by minibatch-weighted sampling
 expectation; the paper's β-TCVAE keeps ``α = γ = 1`` and raises β to penalise the total correlation
 alone, which encourages statistically independent (disentangled) latents.
 
-Only the public API of ``artifex_plugins.vae.VAE`` is used: ``__call__`` for the forward pass and
-``loss_fn`` for the reconstruction and analytic KL.
+Only the public API of ``artifex_plugins.vae.VAE`` is used: the model overrides its ``loss_terms`` hook,
+so ``loss_fn`` (the VAE's) runs the forward pass and decodes once, and the decomposition reads that pass.
 
 Example:
     >>> import jax.numpy as jnp
@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -39,27 +38,12 @@ from artifex_tcvae.estimators import mws_decomposition
 
 __all__ = ["BetaTCVAE"]
 
-_BATCH_KEYS = ("x", "image", "data")
-
 
 def _weight(name: str, value: float) -> float:
     value = float(value)
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return value
-
-
-def _data(batch: Any, x: Any) -> Any:
-    if x is not None:
-        return x
-    if isinstance(batch, dict):
-        for key in _BATCH_KEYS:
-            if key in batch:
-                return batch[key]
-        raise ValueError(f"batch dict needs one of {_BATCH_KEYS}, got keys {sorted(batch)}")
-    if batch is None:
-        raise ValueError("loss_fn needs the data: pass x=... or batch=...")
-    return batch
 
 
 class BetaTCVAE(VAE):
@@ -119,49 +103,43 @@ class BetaTCVAE(VAE):
             raise ValueError(f"dataset_size must be a positive integer or None, got {dataset_size!r}")
         self.dataset_size = dataset_size
 
-    def loss_fn(
+    def loss_terms(
         self,
-        params: dict | None = None,
-        batch: dict | None = None,
-        rng: jax.Array | None = None,
-        x: jax.Array | None = None,
-        outputs: dict[str, jax.Array] | None = None,
+        x: jax.Array,
+        outputs: dict[str, Any],
+        reconstruction_loss: jax.Array,
+        *,
         beta: float | None = None,
-        reconstruction_loss_fn: Callable | None = None,
+        step: Any = None,
+        dataset_size: int | None = None,
         **kwargs: Any,
     ) -> dict[str, jax.Array]:
-        """The β-TCVAE loss, in nats per example.
+        """The β-TCVAE objective, in nats per example (``loss_fn``'s hook: one forward pass, one decode).
 
-        ``total_loss = reconstruction_loss + alpha * index_code_mi + beta * total_correlation
+        ``loss = reconstruction_loss + alpha * index_code_mi + beta * total_correlation
         + gamma * dimension_wise_kl``.
 
         Args:
-            params: Ignored (trainer compatibility).
-            batch: An array, or a dict with "x"/"image"/"data".
-            rng: A key for the forward pass when ``outputs`` is None (else the model's own stream is used).
-            x: Input data if not in batch.
-            outputs: Precomputed outputs of ``__call__``; computed here when None.
-            beta: Overrides the total-correlation weight for this call.
-            reconstruction_loss_fn: ``(reconstructed, x) -> loss``; its value is the reconstruction loss.
-            **kwargs: ``step`` (ignored), ``dataset_size`` (overrides the model's for this call).
+            x: The data.
+            outputs: The forward pass: its ``z``, ``mean`` and ``log_var`` are decomposed.
+            reconstruction_loss: The reconstruction term ``loss_fn`` computed.
+            beta: ``loss_fn(..., beta=...)``: overrides the total-correlation weight for this call.
+            step: Ignored (no schedule).
+            dataset_size: ``loss_fn(..., dataset_size=N)``: overrides the model's for this call.
+            **kwargs: Passed on to the VAE's terms.
 
         Returns:
-            ``reconstruction_loss``, ``recon_loss``, ``kl_loss`` (analytic KL, for reference),
-            ``index_code_mi``, ``total_correlation``, ``dimension_wise_kl``, ``total_loss`` and ``loss``.
+            The VAE's terms (``reconstruction_loss``, the analytic ``kl_loss`` for reference), ``index_code_mi``,
+            ``total_correlation``, ``dimension_wise_kl`` and ``loss``; ``loss_fn`` adds ``recon_loss`` and
+            ``total_loss``.
         """
-        dataset_size = kwargs.pop("dataset_size", None) or self.dataset_size
-        if outputs is None:
-            data = _data(batch, x)
-            outputs = self(data, rngs=None if rng is None else nnx.Rngs(sample=rng))
-        losses = super().loss_fn(
-            params, batch, None, x, outputs, reconstruction_loss_fn=reconstruction_loss_fn, **kwargs
-        )
-        terms = mws_decomposition(outputs["z"], outputs["mean"], outputs["log_var"], dataset_size)
+        terms = super().loss_terms(x, outputs, reconstruction_loss, step=step, **kwargs)
+        parts = mws_decomposition(outputs["z"], outputs["mean"], outputs["log_var"], dataset_size or self.dataset_size)
         tc_weight = self.beta if beta is None else beta
         total = (
-            losses["reconstruction_loss"]
-            + self.alpha * terms["index_code_mi"]
-            + tc_weight * terms["total_correlation"]
-            + self.gamma * terms["dimension_wise_kl"]
+            reconstruction_loss
+            + self.alpha * parts["index_code_mi"]
+            + tc_weight * parts["total_correlation"]
+            + self.gamma * parts["dimension_wise_kl"]
         )
-        return {**losses, **terms, "total_loss": total, "loss": total}
+        return {**terms, **parts, "loss": total}

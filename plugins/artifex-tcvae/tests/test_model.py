@@ -109,3 +109,27 @@ def test_a_training_step_lowers_the_loss(data: jax.Array) -> None:
         last = float(step(model, optimizer))
     after = float(_losses(model, data, key)["loss"])
     assert after < first - 1.0, (first, last, after)
+
+
+def test_loss_fn_decodes_once_and_scores_that_decode(data: jax.Array) -> None:
+    """Under "bce" the reconstruction term is scored on the forward pass's own logits: one decoder call."""
+    model = _model(reconstruction_loss_type="bce")
+    calls: list[jax.Array] = []
+    decoder_call = type(model.decoder).__call__
+
+    def counting(self: nnx.Module, z: jax.Array, *args: object, **kwargs: object) -> jax.Array:
+        raw = decoder_call(self, z, *args, **kwargs)
+        calls.append(raw)
+        return raw
+
+    key = jax.random.key(5)
+    type(model.decoder).__call__ = counting  # type: ignore[method-assign]
+    try:
+        losses = model.loss_fn(x=data, rng=key)
+    finally:
+        type(model.decoder).__call__ = decoder_call  # type: ignore[method-assign]
+    assert len(calls) == 1
+    logits, x = calls[0], data
+    bce = jnp.mean(jnp.sum(jnp.logaddexp(0.0, logits) - x * logits, axis=-1))
+    assert float(losses["reconstruction_loss"]) == pytest.approx(float(bce), rel=1e-5)
+    assert float(losses["recon_loss"]) == float(losses["reconstruction_loss"])

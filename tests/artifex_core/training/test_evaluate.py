@@ -165,3 +165,44 @@ def test_the_test_split_is_what_the_model_saw(run: SimpleNamespace, dataset: Dat
     bits = load_test_split(run, dataset=dataset).x_test
     assert set(np.unique(bits).tolist()) <= {0.0, 1.0}
     np.testing.assert_array_equal(bits, load_test_split(run, dataset=dataset).x_test)  # the same seeded bits
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, ...]] = []
+
+    def start(self, name: str, index: int, total: int) -> None:
+        self.seen.append(("start", name, index, total))
+
+    def finish(self, name: str, seconds: float, ok: bool) -> None:
+        assert seconds >= 0
+        self.seen.append(("finish", name, ok))
+
+
+def test_progress_counts_the_metrics_that_apply(run: SimpleNamespace, dataset: Dataset) -> None:
+    events = _Events()
+    reg = _registry(a_count=Count, b_never=Never, c_fails=Fails)
+    report = evaluate_run(run, dataset=dataset, registry=reg, progress=events)
+    assert events.seen == [("start", "a_count", 1, 2), ("finish", "a_count", True),
+                           ("start", "c_fails", 2, 2), ("finish", "c_fails", False)]
+    assert report["failed"] == ["c_fails"]
+    names: list[str] = []
+    evaluate_run(run, dataset=dataset, registry=reg, progress=names.append)  # a plain callable: the names
+    assert names == ["a_count", "c_fails"]
+
+
+def test_save_evaluation_keeps_the_report_and_its_arguments(run: SimpleNamespace, dataset: Dataset) -> None:
+    from artifex_core.training.evaluate import EVALUATION_FILE, read_evaluation, save_evaluation
+
+    report = evaluate_run(run, dataset=dataset, registry=_registry(count=Count), seed=2)
+    report["metrics"]["count"]["nan"] = float("nan")
+    payload, path = save_evaluation(report, {"seed": 2, "k": None, "checkpoint": "latest"})
+    assert path == run.run_dir.path / EVALUATION_FILE
+    on_disk = json.loads(path.read_text())  # strict JSON: no NaN
+    assert on_disk == payload == read_evaluation(run.run_dir.path)
+    assert on_disk["metrics"]["count"] == {"n": 10, "k": 10, "seed": 2, "labels": True, "nan": None}
+    assert on_disk["arguments"] == {"seed": 2, "k": None, "checkpoint": "latest"}
+    assert on_disk["checkpoint_epoch"] == 3 and on_disk["provenance"]["packages"]["numpy"] == np.__version__
+    assert sorted(p.name for p in run.run_dir.path.iterdir()) == [EVALUATION_FILE]  # no temporary file left
+    path.write_text("[1, 2]")
+    assert read_evaluation(run.run_dir.path) is None  # not an object

@@ -32,7 +32,7 @@ def test_vq_run_shows_codebook_usage_and_reports_vq_metrics(mnist: Dataset, tmp_
     run = run_training(cfg, TrainConfig(**TRAIN), tmp_path, dataset=mnist)
     assert run.train_config.binarize == "none"  # mse likelihood
     assert (tmp_path / "codebook_usage.png").is_file() and not (tmp_path / "traversals.png").exists()
-    counts = np.asarray(run.model.code_counts[...])
+    counts = np.asarray(run.model.code_usage())
     assert counts.sum() == 8 * 32 * 2  # 8 steps of 32 examples, 2 codes each: counted in training only
     report = evaluate_run(load_run(tmp_path), dataset=mnist)
     vq = report["metrics"]["vq_usage"]

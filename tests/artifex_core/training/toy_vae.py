@@ -27,6 +27,8 @@ class Seen(nnx.Variable):
 class ToyVAE(nnx.Module):
     """Bernoulli MLP VAE: ``x -> hidden -> (mu, logvar) -> z -> hidden -> logits``."""
 
+    loss_aliases = {"recon_loss": "reconstruction_loss", "total_loss": "loss"}  # the keys loss_fn repeats
+
     def __init__(
         self,
         input_shape: tuple[int, ...],

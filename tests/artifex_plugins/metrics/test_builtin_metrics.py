@@ -119,7 +119,8 @@ def test_metrics_apply_by_the_declared_contract() -> None:
 def test_the_builtin_plugin_registers_the_metrics_lazily() -> None:
     entries = {e.name: e for e in metrics.entries()}
     builtin = {name for name, e in entries.items() if e.plugin.name == "builtin"}
-    assert builtin == {"test_loss", "iwae", "active_units", "vq_usage", "conditional_accuracy", "disentanglement"}
+    assert builtin == {"test_loss", "elbo", "iwae", "active_units", "vq_usage", "conditional_accuracy", "disentanglement"}
+    assert entries["elbo"].target_path == "artifex_plugins.metrics.elbo:ELBO"
     assert entries["test_loss"].target_path == "artifex_core.evaluation.loss:LossMetric"
     assert entries["iwae"].target_path == "artifex_plugins.metrics.likelihood:IWAEBound"
 

@@ -118,11 +118,16 @@ def test_loss_fn_uses_batch_labels():
 def test_bce_recompute_from_outputs_uses_the_labels():
     model = build("mlp", False, reconstruction_loss_type="bce")
     x, y = data("mlp"), jnp.array([0, 1, 2, 0])
-    out, raw = model._forward(x, y, None, jax.random.key(0))
+    out = model(x, y=y)  # no decoder_output: loss_fn decodes out["z"] again, under y
+    raw = model.decode_outputs(out["z"], y=y)["decoder_output"]
     from artifex_plugins.vae.losses import bce
 
     np.testing.assert_allclose(
         model.loss_fn(x=x, outputs=out, y=y)["reconstruction_loss"], bce(raw, x).mean(), rtol=1e-6
+    )
+    other = model.decode_outputs(out["z"], y=(y + 1) % C)["decoder_output"]
+    assert float(model.loss_fn(x=x, outputs=out, y=y)["reconstruction_loss"]) != pytest.approx(
+        float(bce(other, x).mean()), rel=1e-6
     )
 
 

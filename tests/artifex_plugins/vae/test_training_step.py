@@ -84,7 +84,7 @@ def test_nnx_jit_optimizer_step_lowers_the_loss(name):
     assert all(np.isfinite(float(v)) for v in jax.tree_util.tree_leaves(terms))
     assert int(model.rngs.sample.count[...]) == STEPS  # the model's own stream advanced once per step
     if name.startswith("vqvae"):
-        assert float(model.code_counts[...].sum()) == STEPS * B * 2
+        assert float(model.latent.code_counts[...].sum()) == STEPS * B * 2
     after = eval_loss(model, batch)
     assert after < before, (name, before, after)
 
@@ -109,14 +109,14 @@ def test_jax_jit_over_split_state_lowers_the_loss(name):
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), rest, opt_state, loss
 
-    codebook0 = np.asarray(model.codebook[...]) if name == "vqvae_ema" else None
+    codebook0 = np.asarray(model.latent.codebook[...]) if name == "vqvae_ema" else None
     for step in range(STEPS):
         params, rest, opt_state, loss = train_step(params, rest, opt_state, batch, jnp.asarray(step))
         assert np.isfinite(float(loss))
     nnx.update(model, params, rest)
     assert int(model.rngs.sample.count[...]) == STEPS
     if name == "vqvae_ema":
-        assert float(model.code_counts[...].sum()) == STEPS * B * 2
-        assert not np.allclose(model.codebook[...], codebook0)  # moved by EMA, not by the optimizer
+        assert float(model.latent.code_counts[...].sum()) == STEPS * B * 2
+        assert not np.allclose(model.latent.codebook[...], codebook0)  # moved by EMA, not by the optimizer
         assert "codebook" not in params
     assert eval_loss(model, batch) < before

@@ -30,13 +30,13 @@ X = jax.random.uniform(jax.random.key(1), (5, D))
 
 
 def codebook(model):
-    return np.asarray(model.codebook[...])
+    return np.asarray(model.latent.codebook[...])
 
 
 # -- quantize ------------------------------------------------------------------------------------
 def test_codebook_vectors_quantize_to_themselves():
     model = make_vq()
-    cb = model.codebook[...]
+    cb = model.latent.codebook[...]
     enc = cb[jnp.array([3, 1, 5, 0])].reshape(2, 2 * E)
     q, aux = model.quantize(enc)
     np.testing.assert_array_equal(q, enc)
@@ -74,12 +74,12 @@ def test_straight_through_gradient_equals_upstream_gradient():
 def test_quantize_is_pure_and_jittable():
     model = make_vq()
     z = jax.random.normal(jax.random.key(5), (3, 4))
-    before = np.asarray(model.code_counts[...])
+    before = np.asarray(model.latent.code_counts[...])
     q_jit, aux_jit = jax.jit(lambda z: model.quantize(z))(z)
     q, aux = model.quantize(z)
     np.testing.assert_array_equal(q, q_jit)
     np.testing.assert_array_equal(aux["encoding_indices"], aux_jit["encoding_indices"])
-    np.testing.assert_array_equal(model.code_counts[...], before)
+    np.testing.assert_array_equal(model.latent.code_counts[...], before)
 
 
 def test_latent_width_must_be_multiple_of_embedding_dim():
@@ -113,24 +113,24 @@ def test_perplexity_closed_form():
 
 def test_code_counts_update_in_training_path_only():
     model = make_vq()
-    assert float(model.code_counts[...].sum()) == 0.0
+    assert float(model.latent.code_counts[...].sum()) == 0.0
     out = model(X)
     counts = np.bincount(np.asarray(out["encoding_indices"]).ravel(), minlength=K)
-    np.testing.assert_array_equal(model.code_counts[...], counts)
+    np.testing.assert_array_equal(model.latent.code_counts[...], counts)
     model.loss_fn(x=X)  # runs the forward pass once more
-    assert float(model.code_counts[...].sum()) == 2 * 5 * 2
+    assert float(model.latent.code_counts[...].sum()) == 2 * 5 * 2
     model.eval()
     model(X)
     model.loss_fn(batch=X)
-    assert float(model.code_counts[...].sum()) == 20
+    assert float(model.latent.code_counts[...].sum()) == 20
     model.train()
     nnx.jit(lambda m, x: m.loss_fn(batch=x)["loss"])(model, X)
-    assert float(model.code_counts[...].sum()) == 30
+    assert float(model.latent.code_counts[...].sum()) == 30
 
 
 def test_ema_codebook_follows_assignments_not_gradients():
     model = make_vq(use_ema=True, ema_decay=0.9)
-    assert "codebook" not in nnx.state(model, nnx.Param)
+    assert "codebook" not in nnx.state(model.latent, nnx.Param)
     cb0 = codebook(model)
     out = model(X)
     z = np.asarray(out["z_e"], np.float64).reshape(-1, E)
@@ -147,13 +147,13 @@ def test_ema_codebook_follows_assignments_not_gradients():
     model(X)
     np.testing.assert_array_equal(codebook(model), frozen)
     grads = nnx.grad(lambda m: m.loss_fn(x=X)["loss"])(model)
-    assert "codebook" not in grads
+    assert "latent" not in grads  # the strategy has no Param: the EMA codebook is its only array
 
 
 def test_plain_codebook_is_a_trained_param():
     model = make_vq()
     grads = nnx.grad(lambda m: m.loss_fn(x=X)["loss"])(model)
-    assert float(jnp.abs(grads["codebook"][...]).sum()) > 0
+    assert float(jnp.abs(grads["latent"]["codebook"][...]).sum()) > 0
 
 
 # -- user-facing methods decode quantized codes ----------------------------------------------------
@@ -177,7 +177,7 @@ def test_reconstruct_interpolate_and_traversal_decode_quantized_codes():
 
 def test_sample_and_generate_decode_codebook_vectors():
     model = make_vq(latent=E, hidden=())  # one code per example, linear decoder
-    decoded_codes = np.asarray(model.decoder(model.codebook[...]))  # (K, D)
+    decoded_codes = np.asarray(model.decoder(model.latent.codebook[...]))  # (K, D)
     samples = np.asarray(model.generate(16))
     dist = ((samples[:, None, :] - decoded_codes[None]) ** 2).sum(-1)
     assert np.all(dist.min(1) < 1e-8)  # every sample is exactly a decoded code
@@ -186,14 +186,14 @@ def test_sample_and_generate_decode_codebook_vectors():
 def test_sample_prior_is_code_frequencies_reshaped_by_temperature():
     # reference defect: VQ sampling ignored temperature
     model = make_vq(latent=E, hidden=())
-    np.testing.assert_allclose(model.prior_probs(), np.full(K, 1 / K), rtol=1e-6)  # uniform before training
+    np.testing.assert_allclose(model.latent.prior_probs(), np.full(K, 1 / K), rtol=1e-6)  # uniform before training
     counts = np.array([60.0, 30.0, 10.0, 0, 0, 0, 0, 0])
-    model.code_counts[...] = jnp.asarray(counts)
+    model.latent.code_counts[...] = jnp.asarray(counts)
     p = counts / counts.sum()
     for t in (1.0, 0.5, 2.0):
         expected = p ** (1 / t) / (p ** (1 / t)).sum()
-        np.testing.assert_allclose(model.prior_probs(t), expected, rtol=1e-5, atol=1e-7)
-    decoded_codes = np.asarray(model.decoder(model.codebook[...]))
+        np.testing.assert_allclose(model.latent.prior_probs(t), expected, rtol=1e-5, atol=1e-7)
+    decoded_codes = np.asarray(model.decoder(model.latent.codebook[...]))
 
     def frequencies(temperature):
         s = np.asarray(model.sample(3000, temperature=temperature, rngs=nnx.Rngs(0)))
@@ -214,5 +214,5 @@ def test_precision_reaches_the_layers():
     layers = [n for _, n in nnx.iter_graph(model) if isinstance(n, nnx.Linear)]
     assert layers and all(layer.precision == high for layer in layers)
     assert model.precision == high
-    cb = model.codebook[...]
+    cb = model.latent.codebook[...]
     assert model.quantize(cb[:4].reshape(2, 4))[1]["encoding_indices"].tolist() == [[0, 1], [2, 3]]

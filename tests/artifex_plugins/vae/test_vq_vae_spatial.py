@@ -24,12 +24,12 @@ def test_spatial_latents(kind):
         enc = ResNetEncoder([4], 4, input_dim=(4, 4, 1), spatial=True, blocks_per_stage=1, rngs=rngs)
         dec = ResNetDecoder([4], (4, 4, 1), 4, spatial=True, blocks_per_stage=1, rngs=rngs)
     model = VQVAE(enc, dec, latent_dim=4, num_embeddings=K, embedding_dim=E, rngs=rngs)
-    assert model.latent_shape == (2, 2, 4)
+    assert model.latent.latent_shape == (2, 2, 4)
     x = jax.random.uniform(jax.random.key(0), (3, 4, 4, 1))
     out = nnx.jit(lambda m, x: m(x))(model, x)
     assert out["z_e"].shape == (3, 2, 2, 4) and out["encoding_indices"].shape == (3, 2, 2, 2)
     assert out["reconstructed"].shape == x.shape
-    assert float(model.code_counts[...].sum()) == 3 * 2 * 2 * 2
+    assert float(model.latent.code_counts[...].sum()) == 3 * 2 * 2 * 2
     assert model.sample(2).shape == (2, 4, 4, 1)
     assert model.interpolate(x[0], x[1], steps=3).shape == (3, 4, 4, 1)
     assert model.latent_traversal(x[0], dim=1, steps=3).shape == (3, 4, 4, 1)
