@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from artifex_core.config import ModelConfig
 from artifex_core.data.dataset import Dataset
-from artifex_core.params import DatasetInfo, VariantParams, variant_params
+from artifex_core.params import DatasetInfo, params_of, requires_condition
 from artifex_core.training.callbacks import Callback
 from artifex_core.training.config import TrainConfig, TrainConfigError
 from artifex_core.training.run_dir import RunDir, RunDirError
@@ -108,16 +108,6 @@ class RunPlan:
     pictures: bool = True
 
 
-def _params_class(model: Any) -> type[VariantParams] | None:
-    from artifex_core.registry import models
-
-    try:
-        entry = models.entry(str(model))
-    except LookupError:
-        return None  # an unknown name: ModelConfig's validation reports it
-    return variant_params(entry)
-
-
 def model_config_for(model_data: Mapping[str, Any] | ModelConfig, dataset: Dataset) -> ModelConfig:
     """Validate a model config for ``dataset``: what ``artifex train`` accepts, it can build.
 
@@ -133,8 +123,8 @@ def model_config_for(model_data: Mapping[str, Any] | ModelConfig, dataset: Datas
     data = model_data.model_dump(mode="json") if isinstance(model_data, ModelConfig) else dict(model_data)
     if data.get("input_dim") is None:
         data["input_dim"] = list(dataset.example_shape)
-    params_cls = _params_class(data.get("model", "vae"))
-    conditional = bool(data.get("conditional")) or (params_cls is not None and params_cls.requires_condition)
+    params_cls = params_of(data.get("model", "vae"))
+    conditional = bool(data.get("conditional")) or requires_condition(data.get("model", "vae"))
     if conditional:
         if not dataset.has_labels:
             raise RunSetupError(
