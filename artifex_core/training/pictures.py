@@ -9,7 +9,8 @@ What is drawn is asked of the model, never decided by its name:
   returning how often each code was used in training (drawn sorted, instead of traversals: sweeping one
   dimension of a quantized latent mostly shows one code).
 - ``traversals.png``: otherwise, for a model with ``latent_traversal``: one row per latent dimension (the first
-  10), the posterior mean of a test image with that dimension swept over [-3, 3] in 11 steps.
+  10), the posterior mean of a test image with that dimension swept over [-3, 3] in 11 steps; each row is
+  labelled with its dimension (``z0``, ``z1``, ...) in a margin on the left.
 
 Grids are written with Pillow by :mod:`artifex_core.visualize`.
 
@@ -133,7 +134,8 @@ def write_pictures(
             for d in range(min(latent_dim, TRAVERSAL_DIMS))
         ]
         paths.append(
-            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS)
+            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS,
+                            row_labels=[f"z{d}" for d in range(len(rows))])
         )
     model.train()
     return paths
