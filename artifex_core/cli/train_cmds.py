@@ -104,11 +104,15 @@ def _summary(run: TrainingRun) -> dict[str, Any]:
 
 def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
     records = run.run_dir.read_metrics()
-    shown = records if len(records) <= 12 else records[:2] + records[-10:]
+    # a terminal gets the first 2 and last 10 epochs; a pipe or a file (a log) gets every epoch, unwrapped
+    terminal = out_console.is_terminal
+    shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
     terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
-    table = Table(title="training summary", box=None, header_style="bold")
+    hidden = len(records) - len(shown)
+    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: all are in metrics.jsonl" if hidden else None
+    table = Table(title="training summary", box=None, header_style="bold", caption=caption)
     for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=not terminal)
     nan = float("nan")
     for r in shown:
         test = r.get("test", {})
@@ -117,7 +121,12 @@ def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
             *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
             f"{r.get('examples_per_s', 0):,.0f}",
         )
-    out_console.print(table)
+    if terminal:
+        out_console.print(table)
+    else:  # a pipe or a file has no width to fit: print the table at its natural width, nothing cut
+        from rich.console import Console
+
+        Console(file=out_console.file, width=10_000, highlight=False).print(table)
     out_console.print(f"run folder: {summary['run_dir']}")
     if summary["best_epoch"] is not None and summary["best_test"]:
         out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
@@ -247,6 +256,8 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         raise _failure(str(exc)) from None
     except (DatasetError, RunSetupError) as exc:
         raise UsageError(str(exc)) from None
+    if not quiet:  # named before training, not when it ends: the folder to watch, or to --resume after a kill
+        err_console.print(f"run folder: {str(run_dir).replace('[', chr(92) + '[')}", highlight=False)
     progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
     try:
         run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])

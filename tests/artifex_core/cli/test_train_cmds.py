@@ -148,6 +148,26 @@ def test_config_file_with_a_train_section_and_human_output(npz: Path, tmp_path: 
     assert "epoch 2/2: train loss" in result.stderr
 
 
+def test_run_folder_named_first_and_summary_without_a_terminal_shows_every_epoch(npz: Path, tmp_path: Path) -> None:
+    """Issue #12: the folder was named only when training ended; piped, the table hid epochs 3-10 and cut headers."""
+    out = tmp_path / "long"
+    result = runner.invoke(app, ["train", "--dataset", str(npz), "--epochs", "13", "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    errors = result.stderr.splitlines()
+    assert errors[0] == f"run folder: {out}" and errors[1].startswith("epoch 1/13: train loss")
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("epoch"))
+    assert header.split() == ["epoch", "train", "loss", "test", "loss", "test", "kl_loss", "test",
+                              "reconstruction_loss", "time", "s", "ex/s"]
+    rows = [line.split() for line in lines if line.split() and line.split()[0].isdigit()]
+    assert [int(r[0]) for r in rows] == list(range(1, 14))  # every epoch, none elided
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [float(r[2]) for r in rows] == [round(r["test"]["loss"], 3) for r in records]
+    assert not any("…" in line for line in lines) and "not shown" not in result.stdout
+    quiet = runner.invoke(app, ["train", "--resume", "--out", str(out), "--epochs", "13", "--quiet"])
+    assert quiet.exit_code == 0 and "run folder" not in quiet.stderr
+
+
 def test_sample_writes_a_png_grid(trained: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = trained
     target = tmp_path / "grid.png"
