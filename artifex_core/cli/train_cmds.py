@@ -291,14 +291,19 @@ def _load(run_dir: Path, checkpoint: str) -> Any:
 
 def sample_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
-    n: Annotated[int, typer.Option("-n", "--num", min=1, help="Number of samples.")] = 64,
+    n: Annotated[
+        int | None,
+        typer.Option("-n", "--num", min=1, help="Number of samples. \\[default: 64; conditional: 10 per class]"),
+    ] = None,
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
     label: Annotated[
         int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
-    nrow: Annotated[int, typer.Option("--nrow", min=1, help="Images per row.")] = 8,
+    nrow: Annotated[
+        int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
+    ] = None,
     checkpoint: CheckpointOption = "latest",
     as_json: JsonOption = False,
 ) -> None:
@@ -311,7 +316,7 @@ def sample_cmd(
         _setup_jax(False)
         import numpy as np
 
-        from artifex_core.training.pictures import sample_images
+        from artifex_core.training.pictures import class_grid, sample_images
         from artifex_core.visualize import save_image_grid
 
         loaded = _load(run_dir, checkpoint)
@@ -320,13 +325,17 @@ def sample_cmd(
             classes = int(mcfg.num_classes or 0)
             if label is not None and not 0 <= label < classes:
                 raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
-            if label is None:
-                nrow = max(1, -(-n // classes))
-                labels = np.arange(n) // nrow % classes
+            if label is None:  # one row per class, the same number of samples in each
+                try:
+                    labels, nrow = class_grid(classes, n, nrow)
+                except ValueError as exc:
+                    raise UsageError(f"{exc}; or draw one class with --label") from None
+                n = len(labels)
             else:
-                labels = np.full(n, label)
+                labels = np.full(n or 64, label)
         elif label is not None:
             raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
+        n, nrow = n or 64, nrow or 8
         images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
         path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
         info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}

@@ -168,6 +168,29 @@ def test_run_folder_named_first_and_summary_without_a_terminal_shows_every_epoch
     assert quiet.exit_code == 0 and "run folder" not in quiet.stderr
 
 
+def test_conditional_sample_grid_has_one_full_row_per_class(npz: Path, tmp_path: Path) -> None:
+    """Issue #12: the default conditional grid was 64 images for 10 classes (a short last class)."""
+    out = tmp_path / "cvae"
+    result = runner.invoke(app, ["train", "--model", "conditional_vae", "--dataset", str(npz), "--epochs", "1",
+                                 "--out", str(out), "--quiet", *TINY])
+    assert result.exit_code == 0, result.output
+    default = runner.invoke(app, ["sample", str(out), "--json"])
+    assert default.exit_code == 0, default.output
+    assert json.loads(default.stdout)["n"] == 30  # 3 classes x 10
+    assert Image.open(out / "sample.png").size == (10 * 8 + 2, 3 * 8 + 2)  # 6 px images, 2 px padding
+    nine = runner.invoke(app, ["sample", str(out), "-n", "9", "-o", str(tmp_path / "nine.png")])
+    assert nine.exit_code == 0 and Image.open(tmp_path / "nine.png").size == (3 * 8 + 2, 3 * 8 + 2)
+    rows = runner.invoke(app, ["sample", str(out), "--nrow", "4", "-o", str(tmp_path / "rows.png")])
+    assert rows.exit_code == 0 and Image.open(tmp_path / "rows.png").size == (4 * 8 + 2, 3 * 8 + 2)
+    one = runner.invoke(app, ["sample", str(out), "--label", "1", "-n", "5", "-o", str(tmp_path / "one.png")])
+    assert one.exit_code == 0 and Image.open(tmp_path / "one.png").size == (5 * 8 + 2, 8 + 2)
+    for args, message in ((["-n", "7"], "7 samples do not fill one row per class: with 3 classes give a multiple "
+                           "of 3 (e.g. 6 or 9); or draw one class with --label"),
+                          (["-n", "9", "--nrow", "4"], "9 samples in rows of 4 do not give one row per class")):
+        bad = runner.invoke(app, ["sample", str(out), *args])
+        assert bad.exit_code == 2 and message in bad.stderr, bad.stderr
+
+
 def test_sample_writes_a_png_grid(trained: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = trained
     target = tmp_path / "grid.png"
