@@ -98,7 +98,7 @@ def check_batch(x: Any, owner: str, name: str = "x") -> None:
         >>> check_batch(jnp.zeros((2, 6), jnp.uint8), "VAE")
         Traceback (most recent call last):
         ...
-        TypeError: VAE: x has dtype uint8; the model takes floats: 8-bit images (0..255) must be scaled to [0, 1] first, e.g. x.astype(jnp.float32) / 255
+        TypeError: VAE: x has dtype uint8; the model takes floats in [0, 1]: scale 8-bit images (0..255) first, x.astype(jnp.float32) / 255 (0/1 masks: x.astype(jnp.float32))
     """
     shape = tuple(jnp.shape(x))
     if shape and shape[0] == 0:
@@ -106,11 +106,12 @@ def check_batch(x: Any, owner: str, name: str = "x") -> None:
     dtype = getattr(x, "dtype", None)
     if dtype is not None and jnp.issubdtype(dtype, jnp.integer):
         hint = (
-            f"8-bit images (0..255) must be scaled to [0, 1] first, e.g. {name}.astype(jnp.float32) / 255"
+            f"scale 8-bit images (0..255) first, {name}.astype(jnp.float32) / 255 "
+            f"(0/1 masks: {name}.astype(jnp.float32))"
             if dtype == jnp.uint8
             else f"convert it, e.g. {name}.astype(jnp.float32)"
         )
-        raise TypeError(f"{owner}: {name} has dtype {dtype}; the model takes floats: {hint}")
+        raise TypeError(f"{owner}: {name} has dtype {dtype}; the model takes floats in [0, 1]: {hint}")
 
 
 def check_n_samples(n_samples: Any, owner: str) -> int:

@@ -11,7 +11,8 @@ from flax import nnx
 from artifex_core import create_model
 from artifex_core.testing import tiny_config
 
-UINT8 = r"x has dtype uint8; the model takes floats: 8-bit images \(0\.\.255\) must be scaled to \[0, 1\] first"
+UINT8 = (r"x has dtype uint8; the model takes floats in \[0, 1\]: scale 8-bit images \(0\.\.255\) first, "
+         r"x\.astype\(jnp\.float32\) / 255 \(0/1 masks: x\.astype\(jnp\.float32\)\)")
 
 
 @pytest.mark.parametrize("name", ["vae", "beta_vae", "vqvae", "conditional_vae"])
@@ -38,7 +39,7 @@ def test_refused_under_jit_and_other_integers_named() -> None:
 
     with pytest.raises(TypeError, match=UINT8):
         loss(model, jnp.zeros((2, 12), jnp.uint8))
-    with pytest.raises(TypeError, match=r"x has dtype int32; the model takes floats: convert it, e\.g\. x\.astype"):
+    with pytest.raises(TypeError, match=r"x has dtype int32; the model takes floats in \[0, 1\]: convert it, e\.g\. x\.astype"):
         model.encode(jnp.zeros((2, 12), jnp.int32))
     with pytest.raises(TypeError, match=r"z has dtype int32"):
         model.decode(jnp.zeros((2, 4), jnp.int32))
