@@ -108,8 +108,8 @@ def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
     terminal = out_console.is_terminal
     shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
     terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
-    hidden = len(records) - len(shown)
-    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: all are in metrics.jsonl" if hidden else None
+    hidden = len(records) > len(shown)
+    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: see metrics.jsonl" if hidden else None
     table = Table(title="training summary", box=None, header_style="bold", caption=caption)
     for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
         table.add_column(col, justify="right", no_wrap=not terminal)

@@ -168,6 +168,27 @@ def test_run_folder_named_first_and_summary_without_a_terminal_shows_every_epoch
     assert quiet.exit_code == 0 and "run folder" not in quiet.stderr
 
 
+@pytest.mark.parametrize("terminal", [True, False])
+def test_summary_table_elides_only_on_a_terminal_and_says_so(terminal: bool, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from artifex_core.cli import train_cmds
+
+    records = [{"epoch": e, "train": {"loss": 100.0 - e}, "test": {"loss": 90.0 - e, "kl_loss": 1.0},
+                "epoch_time_s": 1.0, "examples_per_s": 1000.0} for e in range(1, 21)]
+    run = SimpleNamespace(run_dir=SimpleNamespace(read_metrics=lambda: records))
+    summary = {"run_dir": "runs/x", "best_epoch": 20, "best_test": records[-1]["test"], "pictures": [], "elapsed_s": 1.0}
+    monkeypatch.setattr(train_cmds.out_console, "_force_terminal", terminal)
+    train_cmds._print_summary(run, summary)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    epochs = [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()]
+    if terminal:
+        assert epochs == [1, 2, *range(11, 21)] and "epochs 3-10 not shown: see metrics.jsonl" in out
+    else:
+        assert epochs == list(range(1, 21)) and "not shown" not in out
+
+
 def test_conditional_sample_grid_has_one_full_row_per_class(npz: Path, tmp_path: Path) -> None:
     """Issue #12: the default conditional grid was 64 images for 10 classes (a short last class)."""
     out = tmp_path / "cvae"
