@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import typer
 from typer.core import TyperOption
 from typer.testing import CliRunner
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 from artifex_core.cli.app import add_plugin_commands, app
 
 
+@pytest.mark.filterwarnings("ignore:plugin 'broken_commands'")  # the test suite's broken plugin, on purpose
 def test_no_help_page_shows_a_type_for_a_flag() -> None:
     add_plugin_commands(app)  # the installed plugins' commands too
     group = typer.main.get_command(app)
