@@ -256,7 +256,7 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         raise _failure(str(exc)) from None
     except (DatasetError, RunSetupError) as exc:
         raise UsageError(str(exc)) from None
-    if not quiet:  # named before training, not when it ends: the folder to watch, or to --resume after a kill
+    if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
         err_console.print(f"run folder: {str(run_dir).replace('[', chr(92) + '[')}", highlight=False)
     progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
     try:
