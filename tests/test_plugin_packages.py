@@ -48,7 +48,7 @@ def test_the_test_plugins_are_staged_for_the_session_never_installed() -> None:
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
     commands = [line for line in readme.splitlines() if "pip install" in line and "pytest" in line]
-    assert commands == ['pip install -e ".[dev]" ./plugins/artifex-tcvae && python -m pytest']
+    assert commands == ['pip install -e ".[dev]" && pip install ./plugins/artifex-tcvae && python -m pytest']
     assert "tests/plugins" not in "".join(line for line in (root / ".ci" / "run").read_text().splitlines()
                                           if "pip install" in line)
 
