@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from artifex_core.atomic import atomic_write
 
@@ -118,6 +118,7 @@ def save_image_grid(
     scale: int = 1,
     pad_value: float = 1.0,
     image_shape: Sequence[int] | None = None,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
     """Write images ``(N, H, W[, C])`` in [0, 1] (C = 1 grey, 3 RGB) as one PNG grid; returns the path.
 
@@ -129,6 +130,10 @@ def save_image_grid(
         scale: Integer nearest-neighbour upscaling of the whole grid (e.g. 2 for small images).
         pad_value: Grey level of the padding in [0, 1] (1 = white).
         image_shape: Shape for flat ``(N, D)`` inputs.
+        row_labels: One label per grid row (e.g. ``"z3"``), written in a margin left of the row.
+
+    Raises:
+        ValueError: When ``row_labels`` does not hold one label per row.
 
     Example:
         >>> import tempfile
@@ -137,7 +142,39 @@ def save_image_grid(
         ((24, 14), 'RGB')
     """
     grid = make_image_grid(images, nrow=nrow, padding=padding, pad_value=pad_value, image_shape=image_shape)
-    return _save_png(grid, path, int(scale))
+    if row_labels is None:
+        return _save_png(grid, path, int(scale))
+    rows = -(-len(to_uint8_images(images, image_shape=image_shape)) // nrow)
+    if len(row_labels) != rows:
+        raise ValueError(f"row_labels must hold one label per row: {rows} rows, got {len(row_labels)} labels")
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    img = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    return _write_png(_label_rows(img, list(row_labels), pad_value), path)
+
+
+def _label_rows(img: Image.Image, labels: list[str], pad_value: float) -> Image.Image:
+    """``img`` with a margin on its left holding ``labels[i]`` centred on the i-th of ``len(labels)`` rows."""
+    from PIL import ImageFont
+
+    font = ImageFont.load_default()
+    boxes = [font.getbbox(label) for label in labels]
+    gap = 4
+    margin = max(int(box[2] - box[0]) for box in boxes) + 2 * gap
+    level = round(min(max(pad_value, 0.0), 1.0) * 255)
+    ink = 0 if level >= 128 else 255
+    fill: int | tuple[int, int, int] = level if img.mode == "L" else (level,) * 3
+    labelled = Image.new(img.mode, (img.width + margin, img.height), fill)
+    labelled.paste(img, (margin, 0))
+    draw = ImageDraw.Draw(labelled)
+    row_height = img.height / len(labels)
+    for i, (label, box) in enumerate(zip(labels, boxes, strict=True)):
+        top = (i + 0.5) * row_height - (box[1] + box[3]) / 2
+        draw.text((margin - gap - (box[2] - box[0]) - box[0], top), label, font=font,
+                  fill=ink if img.mode == "L" else (ink,) * 3)
+    return labelled
 
 
 def save_bar_chart(

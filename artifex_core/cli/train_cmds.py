@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from artifex_core.cli.errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, out_console
@@ -107,11 +108,15 @@ def _summary(run: TrainingRun) -> dict[str, Any]:
 
 def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
     records = run.run_dir.read_metrics()
-    shown = records if len(records) <= 12 else records[:2] + records[-10:]
+    # a terminal gets the first 2 and last 10 epochs; a pipe or a file (a log) gets every epoch, unwrapped
+    terminal = out_console.is_terminal
+    shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
     terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
-    table = Table(title="training summary", box=None, header_style="bold")
+    hidden = len(records) > len(shown)
+    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: see metrics.jsonl" if hidden else None
+    table = Table(title="training summary", box=None, header_style="bold", caption=caption)
     for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=not terminal)
     nan = float("nan")
     for r in shown:
         test = r.get("test", {})
@@ -120,7 +125,12 @@ def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
             *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
             f"{r.get('examples_per_s', 0):,.0f}",
         )
-    out_console.print(table)
+    if terminal:
+        out_console.print(table)
+    else:  # a pipe or a file has no width to fit: print the table at its natural width, nothing cut
+        from rich.console import Console
+
+        Console(file=out_console.file, width=10_000, highlight=False).print(table)
     out_console.print(f"run folder: {summary['run_dir']}")
     if summary["best_epoch"] is not None and summary["best_test"]:
         out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
@@ -236,6 +246,8 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         raise _failure(str(exc)) from None
     except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
         raise UsageError(str(exc)) from None
+    if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
+        err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
     _setup_jax(no_compile_cache)
     from artifex_core.training.checkpoint import CheckpointError
     from artifex_core.training.progress import RichProgress
@@ -275,14 +287,19 @@ def _load(run_dir: Path, checkpoint: str) -> Any:
 
 def sample_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
-    n: Annotated[int, typer.Option("-n", "--num", min=1, help="Number of samples.")] = 64,
+    n: Annotated[
+        int | None,
+        typer.Option("-n", "--num", min=1, help="Number of samples. \\[default: 64; conditional: 10 per class]"),
+    ] = None,
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
     label: Annotated[
         int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
-    nrow: Annotated[int, typer.Option("--nrow", min=1, help="Images per row.")] = 8,
+    nrow: Annotated[
+        int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
+    ] = None,
     checkpoint: CheckpointOption = "latest",
     as_json: JsonOption = False,
 ) -> None:
@@ -295,7 +312,7 @@ def sample_cmd(
         _setup_jax(False)
         import numpy as np
 
-        from artifex_core.training.pictures import sample_images
+        from artifex_core.training.pictures import class_grid, sample_images
         from artifex_core.visualize import save_image_grid
 
         loaded = _load(run_dir, checkpoint)
@@ -304,13 +321,17 @@ def sample_cmd(
             classes = int(mcfg.num_classes or 0)
             if label is not None and not 0 <= label < classes:
                 raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
-            if label is None:
-                nrow = max(1, -(-n // classes))
-                labels = np.arange(n) // nrow % classes
+            if label is None:  # one row per class, the same number of samples in each
+                try:
+                    labels, nrow = class_grid(classes, n, nrow)
+                except ValueError as exc:
+                    raise UsageError(f"{exc}; or draw one class with --label") from None
+                n = len(labels)
             else:
-                labels = np.full(n, label)
+                labels = np.full(n or 64, label)
         elif label is not None:
             raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
+        n, nrow = n or 64, nrow or 8
         images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
         path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
         info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}

@@ -109,3 +109,21 @@ def test_codebook_usage_sorts_by_default_and_says_how_many_codes_are_used(tmp_pa
     with pytest.raises(ValueError, match="non-empty"):
         save_bar_chart([], tmp_path / "bad.png")
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_row_labels_name_each_row_in_a_left_margin(tmp_path):
+    images = np.full((6, 10, 10, 1), 0.5)
+    plain = np.asarray(Image.open(save_image_grid(images, tmp_path / "plain.png", nrow=3, padding=1)))
+    path = save_image_grid(images, tmp_path / "labelled.png", nrow=3, padding=1, row_labels=["z0", "z11"])
+    labelled = np.asarray(Image.open(path))
+    margin = labelled.shape[1] - plain.shape[1]
+    assert labelled.shape[0] == plain.shape[0] and margin > 0
+    np.testing.assert_array_equal(labelled[:, margin:], plain)  # the grid itself is untouched
+    top, bottom = labelled[:11, :margin], labelled[11:, :margin]
+    assert (top < 128).any() and (bottom < 128).any()  # dark text on the white padding, one label per row
+    assert (bottom < 128).sum() > (top < 128).sum()  # "z11" holds more ink than "z0"
+    rgb = np.asarray(Image.open(save_image_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png", nrow=2, scale=3,
+                                                row_labels=["a"])))
+    assert rgb.shape[0] == 3 * (4 + 2 + 2) and rgb.shape[2] == 3
+    with pytest.raises(ValueError, match="one label per row: 2 rows, got 1 labels"):
+        save_image_grid(images, tmp_path / "bad.png", nrow=3, row_labels=["z0"])
