@@ -1,7 +1,7 @@
 """artifex-vae's core: registries, plugins, config, factories, protocols, trainer and CLI.
 
 Importing this package imports neither JAX nor Flax, and loads no plugin: plugins load on first
-registry use, through the process-wide :class:`~artifex_core.host.PluginHost`.
+registry use, through the process-wide :class:`~artifex_core._host.PluginHost`.
 
 Example:
     >>> import artifex_core
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-import artifex_core.host  # noqa: F401  first: the default plugin host owns the module-level registries
-from artifex_core.config import ConfigError, ModelConfig, load_config
-from artifex_core.params import DatasetInfo, VariantParams
-from artifex_core.factory import (
+import artifex_core._host  # noqa: F401  first: the default plugin host owns the module-level registries
+from artifex_core._config import ConfigError, ModelConfig, load_config
+from artifex_core._params import DatasetInfo, VariantParams
+from artifex_core._factory import (
     create_decoder_unified,
     create_encoder_unified,
     create_model,
@@ -25,9 +25,9 @@ from artifex_core.factory import (
     list_losses,
     list_models,
 )
-from artifex_core.plugins import PluginLoadError, PluginLoadWarning, hookimpl, load_plugins, plugin_statuses
-from artifex_core.protocols import GenerativeModel
-from artifex_core.registry import AmbiguousNameError, Registry, UnknownNameError
+from artifex_core._plugins import PluginLoadError, PluginLoadWarning, hookimpl, load_plugins, plugin_statuses
+from artifex_core._protocols import GenerativeModel
+from artifex_core._registry import AmbiguousNameError, Registry, UnknownNameError
 
 try:
     __version__ = version("artifex-vae")

@@ -10,9 +10,9 @@ Use the fixtures from a ``conftest.py``::
 
 Example:
     >>> with isolated_registries():
-    ...     from artifex_core.registry import losses
+    ...     from artifex_core._registry import losses
     ...     _ = losses.register("temporary", lambda pred, x: 0.0)
-    >>> from artifex_core.registry import losses
+    >>> from artifex_core._registry import losses
     >>> "temporary" in losses
     False
 """
@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from artifex_core.config import ModelConfig
-from artifex_core.host import PluginHost, PluginStatus, host
-from artifex_core.params import requires_condition
+from artifex_core._config import ModelConfig
+from artifex_core._host import PluginHost, PluginStatus, host
+from artifex_core._params import requires_condition
 
 __all__ = [
     "ConformanceError",
@@ -54,11 +54,11 @@ class ConformanceError(AssertionError):
 def isolated_registries(plugin_host: PluginHost | None = None) -> Iterator[PluginHost]:
     """Run a block against the host's loaded state and put everything back afterwards.
 
-    Loads the installed plugins, takes :meth:`~artifex_core.host.PluginHost.snapshot`
+    Loads the installed plugins, takes :meth:`~artifex_core._host.PluginHost.snapshot`
     and restores it on exit: registry entries, plugins (and the commands they added) and statuses.
 
     Args:
-        plugin_host: The host to isolate (default: the process-wide one, :func:`artifex_core.host.host`).
+        plugin_host: The host to isolate (default: the process-wide one, :func:`artifex_core._host.host`).
 
     Yields:
         The host.
@@ -83,7 +83,7 @@ def artifex_registries() -> Iterator[PluginHost]:
 def artifex_plugin() -> Iterator[Callable[..., PluginStatus]]:
     """Pytest fixture: a function registering a plugin object for this test only (registries isolated).
 
-    It takes the arguments of :meth:`~artifex_core.host.PluginHost.register`.
+    It takes the arguments of :meth:`~artifex_core._host.PluginHost.register`.
     """
     with isolated_registries() as isolated:
         yield isolated.register
@@ -128,8 +128,8 @@ def check_model(name: str, *, config: ModelConfig | None = None, batch_size: int
     import jax.numpy as jnp
     from flax import nnx
 
-    from artifex_core.factory import create_model
-    from artifex_core.protocols import GenerativeModel
+    from artifex_core._factory import create_model
+    from artifex_core._protocols import GenerativeModel
 
     cfg = config or tiny_config(name)
     _check(ModelConfig.model_validate_json(cfg.model_dump_json()) == cfg, "config does not round-trip through JSON")
@@ -175,7 +175,7 @@ def check_encoder(name: str, *, input_dim: tuple[int, ...] = (16, 16, 1), latent
     import jax.numpy as jnp
     from flax import nnx
 
-    from artifex_core.factory import create_encoder_unified
+    from artifex_core._factory import create_encoder_unified
 
     cfg = ModelConfig(input_dim=input_dim, latent_dim=latent_dim, hidden_dims=(4, 8))
     enc = create_encoder_unified(config=cfg, encoder_type=name, rngs=nnx.Rngs(0))
@@ -190,7 +190,7 @@ def check_decoder(name: str, *, output_dim: tuple[int, ...] = (16, 16, 1), laten
     import jax.numpy as jnp
     from flax import nnx
 
-    from artifex_core.factory import create_decoder_unified
+    from artifex_core._factory import create_decoder_unified
 
     cfg = ModelConfig(input_dim=output_dim, latent_dim=latent_dim, hidden_dims=(4, 8))
     dec = create_decoder_unified(config=cfg, decoder_type=name, rngs=nnx.Rngs(0))
@@ -230,10 +230,10 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
 
     import numpy as np
 
-    from artifex_core.registry import loggers
-    from artifex_core.training.callbacks import Callback, FitResult
-    from artifex_core.training.config import TrainConfig
-    from artifex_core.training.run_dir import RunDir
+    from artifex_core._registry import loggers
+    from artifex_core.training._callbacks import Callback, FitResult
+    from artifex_core.training._config import TrainConfig
+    from artifex_core.training._run_dir import RunDir
 
     cls = loggers.get(name)
     _check(isinstance(cls, type) and issubclass(cls, Callback), f"logger {name!r} is not a Callback class: {cls!r}")
@@ -323,11 +323,11 @@ def check_metric(
     from flax import nnx
 
     from artifex_core.evaluation import EvalData, Metric, metric_options
-    from artifex_core.factory import create_model
-    from artifex_core.registry import metrics
-    from artifex_core.training.config import TrainConfig
-    from artifex_core.training.run import LoadedRun
-    from artifex_core.training.run_dir import RunDir
+    from artifex_core._factory import create_model
+    from artifex_core._registry import metrics
+    from artifex_core.training._config import TrainConfig
+    from artifex_core.training._run import LoadedRun
+    from artifex_core.training._run_dir import RunDir
 
     target = metrics.get(name)
     _check(isinstance(target, Metric) or (isinstance(target, type) and issubclass(target, Metric)),

@@ -7,14 +7,14 @@ It goes through the same ``artifex.plugins`` entry point as any third-party pack
 
 from __future__ import annotations
 
-from artifex_core.config import ACTIVATIONS_META
-from artifex_core.plugins import hookimpl
-from artifex_core.registry import Registries
+from artifex_core._config import ACTIVATIONS_META
+from artifex_core._plugins import hookimpl
+from artifex_core._registry import Registries
 
 _VAE = "artifex_plugins.vae"
-_PARAMS = "artifex_plugins.params"
+_PARAMS = "artifex_plugins._params"
 _DATA = "artifex_plugins.data"
-_RECIPES = "artifex_plugins.recipes"
+_RECIPES = "artifex_plugins._recipes"
 
 RECIPE_SUMMARIES: dict[str, str] = {
     "default": "Bernoulli MLP VAE on MNIST, 100 epochs (plain `artifex train`; the base of other models' fallback)",
@@ -24,7 +24,7 @@ RECIPE_SUMMARIES: dict[str, str] = {
     "conditional_vae": "Bernoulli MLP conditional VAE on MNIST and its labels, 100 epochs",
     "vqvae": "Gaussian MLP VQ-VAE (128 codes of 16) on MNIST, 30 epochs",
 }
-"""The built-in recipes (``artifex_plugins.recipes:NAME_RECIPE``) and their summaries."""
+"""The built-in recipes (``artifex_plugins._recipes:NAME_RECIPE``) and their summaries."""
 
 _NETWORKS: dict[str, dict[str, tuple[str, str]]] = {
     "encoder": {
@@ -78,10 +78,10 @@ def artifex_register(registry: Registries) -> None:
         f"{_DATA}.fashion_mnist:load_fashion_mnist",
         summary="Fashion-MNIST from Debian's dataset-fashion-mnist",
     )
-    data.register("npz", "artifex_core.data.files:load_npz", summary="Your .npz file (x_train/x_test or x, labels)")
+    data.register("npz", "artifex_core.data._files:load_npz", summary="Your .npz file (x_train/x_test or x, labels)")
     data.register(
         "image_folder",
-        "artifex_core.data.files:load_image_folder",
+        "artifex_core.data._files:load_image_folder",
         summary="Your folder of images (one sub-folder per class)",
     )
 
@@ -117,12 +117,12 @@ def artifex_register(registry: Registries) -> None:
     # is registered here like any plugin's logger. The trainer always attaches it.
     registry.loggers.register(
         "jsonl",
-        "artifex_core.training.loggers:JsonlLogger",
+        "artifex_core.training._loggers:JsonlLogger",
         summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
     )
     registry.loggers.register(
         "tensorboard",
-        "artifex_plugins.loggers.tensorboard:TensorBoardLogger",
+        "artifex_plugins.loggers._tensorboard:TensorBoardLogger",
         aliases=("tb",),
         summary="TensorBoard event files in RUN/tensorboard/: scalars, pictures, hyperparameters",
     )
@@ -131,14 +131,14 @@ def artifex_register(registry: Registries) -> None:
     for name, summary in RECIPE_SUMMARIES.items():
         registry.recipes.register(name, f"{_RECIPES}:{name.upper()}_RECIPE", summary=summary)
 
-    # -- metrics and the dSprites dataset (artifex_plugins.metrics, artifex_plugins.data.dsprites) ------------
+    # -- metrics and the dSprites dataset (artifex_plugins.metrics, artifex_plugins.data._dsprites) ------------
     registry.datasets.register(
         "dsprites",
-        "artifex_plugins.data.dsprites:load_dsprites_dataset",
+        "artifex_plugins.data._dsprites:load_dsprites_dataset",
         summary="Procedural dSprites: 3 shapes x 6 scales x 40 rotations x 32x32 positions, 64x64 binary",
     )
     met, metrics = registry.metrics, "artifex_plugins.metrics"
-    met.register("test_loss", "artifex_core.evaluation.loss:LossMetric", summary="Test loss and its terms (loss_fn)")
+    met.register("test_loss", "artifex_core.evaluation._loss:LossMetric", summary="Test loss and its terms (loss_fn)")
     met.register("elbo", f"{metrics}.elbo:ELBO", summary="Test ELBO, -ELBO and bits/dim (Gaussian latent)")
     met.register("iwae", f"{metrics}.likelihood:IWAEBound", summary="Importance-weighted bound (NLL if normalised)")
     met.register("active_units", f"{metrics}.latents:ActiveUnits", summary="Latent dimensions in use")

@@ -4,7 +4,7 @@ Variants (``--variants``):
 
 - ``nnx_jit``: the obvious NNX loop a user writes: ``nnx.Optimizer`` and an ``@nnx.jit`` step taking a batch.
 - ``step``: the library's train step as the trainer runs it
-  (:func:`artifex_core.training.steps.make_flat_train_step`): ``jax.jit`` over the flat leaves of the split
+  (:func:`artifex_core.training._steps.make_flat_train_step`): ``jax.jit`` over the flat leaves of the split
   state with donated buffers, the data on the device, one step per dispatch. This is the "raw step".
 - ``scan``: the same step, ``--scan-steps`` steps per dispatch inside ``lax.scan`` (what the trainer does for
   dense models).
@@ -36,8 +36,8 @@ def build(case: str, seed: int = 0) -> tuple[Any, Any]:
     """The case's model through the library's factory, and its ``ModelConfig``."""
     from flax import nnx
 
-    from artifex_core.config import ModelConfig
-    from artifex_core.factory import create_model
+    from artifex_core._config import ModelConfig
+    from artifex_core._factory import create_model
 
     cfg = ModelConfig.model_validate(MODELS[case].model_config())
     return create_model(cfg, rngs=nnx.Rngs(seed)), cfg
@@ -60,9 +60,9 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
     import optax
     from flax import nnx
 
-    from artifex_plugins.data.mnist import load_mnist
-    from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
-    from artifex_core.training.steps import StepSpec, make_flat_train_step
+    from artifex_plugins.data._mnist import load_mnist
+    from artifex_core.data._pipeline import epoch_permutation, host_splits, put_split
+    from artifex_core.training._steps import StepSpec, make_flat_train_step
 
     spec = MODELS[case]
     model, _ = build(case)
@@ -126,7 +126,7 @@ def bench_nnx_jit(case: str, steps: int, repeats: int, batch_size: int) -> Resul
     import optax
     from flax import nnx
 
-    from artifex_plugins.data.mnist import load_mnist
+    from artifex_plugins.data._mnist import load_mnist
 
     spec = MODELS[case]
     model, _ = build(case)

@@ -66,7 +66,7 @@ def _patch(module):
 class _Hook(importlib.abc.MetaPathFinder):
     # patch the trainer right after `artifex train` imports it (importing it here would move JAX's import)
     def find_spec(self, name, path, target=None):
-        if name != "artifex_core.training.trainer":
+        if name != "artifex_core.training._trainer":
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
@@ -80,9 +80,9 @@ class _Hook(importlib.abc.MetaPathFinder):
         return spec
 
 sys.meta_path.insert(0, _Hook())
-from artifex_core.registry import datasets
+from artifex_core._registry import datasets
 if "mnist" not in datasets:  # older checkouts: the built-in plugin did not register datasets yet
-    datasets.register("mnist", "artifex_plugins.data.mnist:load_mnist")
+    datasets.register("mnist", "artifex_plugins.data._mnist:load_mnist")
 from artifex_core.cli import main
 sys.argv = ["artifex", "train", "--out", sys.argv[1], "--set", "log_every=1", "--epochs", "1", "--batch-size", "128"]
 main()

@@ -7,6 +7,6 @@ Example:
 
 from __future__ import annotations
 
-from artifex_core.cli.app import app, main
+from artifex_core.cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -4,12 +4,12 @@ Loaders return a :class:`Dataset` (NumPy, no JAX). They are registered by name i
 by plugins (the built-in plugin registers ``mnist`` and ``fashion_mnist``, see :mod:`artifex_plugins.data`,
 and these two for your own files):
 
-- ``npz``: ``artifex_core.data.files:load_npz(path, *, test_fraction=0.1, seed=0)``
-- ``image_folder``: ``artifex_core.data.files:load_image_folder(path, *, image_size=None, grayscale=None,
+- ``npz``: ``artifex_core.data._files:load_npz(path, *, test_fraction=0.1, seed=0)``
+- ``image_folder``: ``artifex_core.data._files:load_image_folder(path, *, image_size=None, grayscale=None,
   test_fraction=0.1, seed=0)``
 
 A plugin adds a dataset by registering any callable returning a :class:`Dataset`.
-The JAX side (:mod:`artifex_core.data.pipeline`) is imported lazily.
+The JAX side (:mod:`artifex_core.data._pipeline`) is imported lazily.
 
 Example:
     >>> import numpy as np
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from artifex_core.data.checks import TrainingDataError, check_training_data
-from artifex_core.data.dataset import Dataset, DatasetError, DatasetUnavailableError, binarize_fixed
-from artifex_core.data.files import load_image_folder, load_npz
-from artifex_core.data.loading import is_dataset_path, load_dataset
+from artifex_core.data._checks import TrainingDataError, check_training_data
+from artifex_core.data._dataset import Dataset, DatasetError, DatasetUnavailableError, binarize_fixed
+from artifex_core.data._files import load_image_folder, load_npz
+from artifex_core.data._loading import is_dataset_path, load_dataset
 
 __all__ = [
     "Dataset",
@@ -51,7 +51,7 @@ _LAZY = {"DeviceSplit", "dynamic_binarize", "epoch_permutation", "gather_batch",
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        from artifex_core.data import pipeline
+        from artifex_core.data import _pipeline as pipeline
 
         return getattr(pipeline, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

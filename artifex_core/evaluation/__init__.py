@@ -1,11 +1,11 @@
 """Evaluation: the :class:`Metric` contract, the test split it is given and the model-agnostic test loss.
 
 The metrics themselves are registered in the ``metrics`` registry by plugins (the built-in plugin's are in
-:mod:`artifex_plugins.metrics`); :func:`artifex_core.training.evaluate.evaluate_run` runs every one that
+:mod:`artifex_plugins.metrics`); :func:`artifex_core.training._evaluate.evaluate_run` runs every one that
 applies. Importing this package imports no JAX.
 
-- :mod:`~artifex_core.evaluation.metric`: :class:`Metric`, :class:`EvalData`, :func:`metric_options`.
-- :mod:`~artifex_core.evaluation.loss`: :class:`LossMetric` (registered as ``test_loss``), :func:`loss_terms`.
+- :mod:`~artifex_core.evaluation._metric`: :class:`Metric`, :class:`EvalData`, :func:`metric_options`.
+- :mod:`~artifex_core.evaluation._loss`: :class:`LossMetric` (registered as ``test_loss``), :func:`loss_terms`.
 
 Example:
     >>> import numpy as np
@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from artifex_core.evaluation.loss import LossMetric, loss_terms
-from artifex_core.evaluation.metric import EvalData, Metric, metric_options
+from artifex_core.evaluation._loss import LossMetric, loss_terms
+from artifex_core.evaluation._metric import EvalData, Metric, metric_options
 
 __all__ = ["EvalData", "LossMetric", "Metric", "loss_terms", "metric_options"]

@@ -1,11 +1,11 @@
 """Run reports: a run folder read for reporting, its self-contained HTML page, and runs compared. No JAX here.
 
-- :mod:`~artifex_core.report.summary`: :func:`read_run`, a :class:`RunSummary` (config, metric history,
+- :mod:`~artifex_core.report._summary`: :func:`read_run`, a :class:`RunSummary` (config, metric history,
   final and best epochs, evaluation, pictures).
-- :mod:`~artifex_core.report.html`: :func:`write_report`, the page ``artifex report`` writes.
-- :mod:`~artifex_core.report.compare`: :func:`compare_runs`, :func:`render_compare` (``artifex compare``).
-- :mod:`~artifex_core.report.plots`: the matplotlib plots, as SVG (matplotlib imported only to draw).
-- :mod:`~artifex_core.report.provenance`: the plugin and package versions behind a run.
+- :mod:`~artifex_core.report._html`: :func:`write_report`, the page ``artifex report`` writes.
+- :mod:`~artifex_core.report._compare`: :func:`compare_runs`, :func:`render_compare` (``artifex compare``).
+- :mod:`~artifex_core.report._plots`: the matplotlib plots, as SVG (matplotlib imported only to draw).
+- :mod:`~artifex_core.report._provenance`: the plugin and package versions behind a run.
 
 Example:
     >>> sorted(provenance(None))
@@ -15,11 +15,11 @@ Example:
 
 from __future__ import annotations
 
-from artifex_core.report.compare import Comparison, compare_runs, render_compare, run_labels
-from artifex_core.report.html import REPORT_FILE, render_report, write_report
-from artifex_core.report.plots import loss_curves_svg, overlay_svg
-from artifex_core.report.provenance import model_plugin, package_versions, provenance
-from artifex_core.report.summary import CURVES, PICTURES, RunSummary, flatten, read_run
+from artifex_core.report._compare import Comparison, compare_runs, render_compare, run_labels
+from artifex_core.report._html import REPORT_FILE, render_report, write_report
+from artifex_core.report._plots import loss_curves_svg, overlay_svg
+from artifex_core.report._provenance import model_plugin, package_versions, provenance
+from artifex_core.report._summary import CURVES, PICTURES, RunSummary, flatten, read_run
 
 __all__ = [
     "CURVES",

@@ -16,10 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from artifex_core.training.callbacks import Callback, FitResult
-from artifex_core.training.config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig
-from artifex_core.training.loggers import JsonlLogger, Logger, LoggerWarning
-from artifex_core.training.run_dir import RunDir, RunDirError
+from artifex_core.training._callbacks import Callback, FitResult
+from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig
+from artifex_core.training._loggers import JsonlLogger, Logger, LoggerWarning
+from artifex_core.training._run_dir import RunDir, RunDirError
 
 __all__ = [
     "OPTIMIZERS",
@@ -53,22 +53,22 @@ __all__ = [
 ]
 
 _LAZY = {
-    "NonFiniteLossError": "artifex_core.training.trainer",
-    "Trainer": "artifex_core.training.trainer",
-    "Checkpointer": "artifex_core.training.checkpoint",
-    "CurvesCallback": "artifex_core.training.curves",
-    "enable_compile_cache": "artifex_core.training.compile_cache",
-    "init_distributed": "artifex_core.training.sharding",
-    "make_mesh": "artifex_core.training.sharding",
-    "make_optimizer": "artifex_core.training.optim",
-    "make_schedule": "artifex_core.training.optim",
-    "FitPlan": "artifex_core.training.plan",
-    "RunPlan": "artifex_core.training.plan",
-    "plan_fit": "artifex_core.training.plan",
-    "plan_run": "artifex_core.training.plan",
-    "load_run": "artifex_core.training.run",
-    "run_plan": "artifex_core.training.run",
-    "run_training": "artifex_core.training.run",
+    "NonFiniteLossError": "artifex_core.training._trainer",
+    "Trainer": "artifex_core.training._trainer",
+    "Checkpointer": "artifex_core.training._checkpoint",
+    "CurvesCallback": "artifex_core.training._curves",
+    "enable_compile_cache": "artifex_core.training._compile_cache",
+    "init_distributed": "artifex_core.training._sharding",
+    "make_mesh": "artifex_core.training._sharding",
+    "make_optimizer": "artifex_core.training._optim",
+    "make_schedule": "artifex_core.training._optim",
+    "FitPlan": "artifex_core.training._plan",
+    "RunPlan": "artifex_core.training._plan",
+    "plan_fit": "artifex_core.training._plan",
+    "plan_run": "artifex_core.training._plan",
+    "load_run": "artifex_core.training._run",
+    "run_plan": "artifex_core.training._run",
+    "run_training": "artifex_core.training._run",
 }
 
 

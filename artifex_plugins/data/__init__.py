@@ -1,10 +1,10 @@
 """The built-in plugin's datasets (NumPy only, no JAX), registered in the ``datasets`` registry by
 :mod:`artifex_plugins.plugin`, as any plugin's datasets are:
 
-- ``mnist``: :func:`~artifex_plugins.data.mnist.load_mnist` ``(*, cache=True)``, shipped in the package;
-- ``fashion_mnist``: :func:`~artifex_plugins.data.fashion_mnist.load_fashion_mnist`
+- ``mnist``: :func:`~artifex_plugins.data._mnist.load_mnist` ``(*, cache=True)``, shipped in the package;
+- ``fashion_mnist``: :func:`~artifex_plugins.data._fashion_mnist.load_fashion_mnist`
   ``(*, root="/usr/share/datasets/fashion-mnist")``;
-- ``dsprites``: procedural dSprites (:mod:`artifex_plugins.data.dsprites`).
+- ``dsprites``: procedural dSprites (:mod:`artifex_plugins.data._dsprites`).
 
 Your own files (``.npz``, image folders) load through :mod:`artifex_core.data`.
 
@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from artifex_plugins.data.dsprites import (
+from artifex_plugins.data._dsprites import (
     FACTOR_NAMES,
     FACTOR_SIZES,
     DSprites,
@@ -28,9 +28,9 @@ from artifex_plugins.data.dsprites import (
     render_dsprites,
     sample_factors,
 )
-from artifex_plugins.data.fashion_mnist import load_fashion_mnist
-from artifex_plugins.data.idx import parse_idx, read_idx
-from artifex_plugins.data.mnist import load_idx_dataset, load_mnist
+from artifex_plugins.data._fashion_mnist import load_fashion_mnist
+from artifex_plugins.data._idx import parse_idx, read_idx
+from artifex_plugins.data._mnist import load_idx_dataset, load_mnist
 
 __all__ = [
     "FACTOR_NAMES",

@@ -14,14 +14,14 @@ registered name            metric                                       applies 
 
 The plain functions behind them are public too:
 
-- :mod:`~artifex_plugins.metrics.elbo`: the test ELBO (:func:`model_elbo`) and :func:`bits_per_dim`.
-- :mod:`~artifex_plugins.metrics.likelihood`: importance-weighted bounds (:func:`iwae_bound`,
+- :mod:`~artifex_plugins.metrics._elbo`: the test ELBO (:func:`model_elbo`) and :func:`bits_per_dim`.
+- :mod:`~artifex_plugins.metrics._likelihood`: importance-weighted bounds (:func:`iwae_bound`,
   :func:`model_iwae_bound`).
-- :mod:`~artifex_plugins.metrics.latents`: :func:`active_units`, :func:`encode_means`.
-- :mod:`~artifex_plugins.metrics.vq`: :func:`normalized_mse`, :func:`perplexity`, :func:`codes_used`.
-- :mod:`~artifex_plugins.metrics.classifier`: a cached MLP classifier and :func:`classifier_accuracy`.
-- :mod:`~artifex_plugins.metrics.disentanglement`: :func:`mig` and :func:`factor_vae_score`.
-- :mod:`~artifex_plugins.metrics.dsprites_eval`: :func:`dsprites_disentanglement` on procedural dSprites.
+- :mod:`~artifex_plugins.metrics._latents`: :func:`active_units`, :func:`encode_means`.
+- :mod:`~artifex_plugins.metrics._vq`: :func:`normalized_mse`, :func:`perplexity`, :func:`codes_used`.
+- :mod:`~artifex_plugins.metrics._classifier`: a cached MLP classifier and :func:`classifier_accuracy`.
+- :mod:`~artifex_plugins.metrics._disentanglement`: :func:`mig` and :func:`factor_vae_score`.
+- :mod:`~artifex_plugins.metrics._dsprites_eval`: :func:`dsprites_disentanglement` on procedural dSprites.
 
 Importing this package imports JAX and Flax; the NumPy-only functions can be imported from their modules.
 
@@ -34,7 +34,7 @@ Example:
 
 from __future__ import annotations
 
-from artifex_plugins.metrics.classifier import (
+from artifex_plugins.metrics._classifier import (
     Classifier,
     ConditionalSampleAccuracy,
     classifier_accuracy,
@@ -44,8 +44,8 @@ from artifex_plugins.metrics.classifier import (
     save_classifier,
     train_classifier,
 )
-from artifex_plugins.metrics.contract import latent_type
-from artifex_plugins.metrics.disentanglement import (
+from artifex_plugins.metrics._contract import latent_type
+from artifex_plugins.metrics._disentanglement import (
     discrete_entropy,
     discrete_mutual_information,
     discretize,
@@ -54,10 +54,10 @@ from artifex_plugins.metrics.disentanglement import (
     mig,
     mig_details,
 )
-from artifex_plugins.metrics.elbo import ELBO, bits_per_dim, model_elbo
-from artifex_plugins.metrics.dsprites_eval import DSpritesDisentanglement, dsprites_disentanglement, is_dsprites
-from artifex_plugins.metrics.latents import ActiveUnits, active_units, encode_means, latent_variances
-from artifex_plugins.metrics.likelihood import (
+from artifex_plugins.metrics._elbo import ELBO, bits_per_dim, model_elbo
+from artifex_plugins.metrics._dsprites_eval import DSpritesDisentanglement, dsprites_disentanglement, is_dsprites
+from artifex_plugins.metrics._latents import ActiveUnits, active_units, encode_means, latent_variances
+from artifex_plugins.metrics._likelihood import (
     IWAEBound,
     bernoulli_log_likelihood,
     gaussian_log_likelihood,
@@ -65,7 +65,7 @@ from artifex_plugins.metrics.likelihood import (
     iwae_nll,
     model_iwae_bound,
 )
-from artifex_plugins.metrics.vq import CodebookUsage, code_counts, codes_used, normalized_mse, perplexity
+from artifex_plugins.metrics._vq import CodebookUsage, code_counts, codes_used, normalized_mse, perplexity
 
 __all__ = [
     "ActiveUnits",

@@ -9,7 +9,7 @@ Example:
 from artifex_plugins.vae.base import VAE
 from artifex_plugins.vae.beta_vae import BetaVAE, BetaVAEWithCapacity
 from artifex_plugins.vae.conditional import ConditionalVAE
-from artifex_plugins.vae.latents import GaussianLatent, LatentStrategy, VectorQuantizedLatent
+from artifex_plugins.vae._latents import GaussianLatent, LatentStrategy, VectorQuantizedLatent
 from artifex_plugins.vae.vq_vae import VQVAE
 
 __all__ = [

@@ -16,8 +16,8 @@ Conventions shared by the whole family:
   changes both. :attr:`VAE.normalized_likelihood` declares whether it is a normalised density (only then is
   a bound an NLL); :attr:`VAE.latent_type` declares the latent (``"gaussian"``: posterior
   ``N(mean, exp(log_var))`` from ``encode``, prior ``N(0, I)``).
-* The latent is a composed strategy, ``model.latent`` (:mod:`artifex_plugins.vae.latents`): a
-  :class:`~artifex_plugins.vae.latents.GaussianLatent` here (reparameterized posterior, KL, ``N(0, I)``
+* The latent is a composed strategy, ``model.latent`` (:mod:`artifex_plugins.vae._latents`): a
+  :class:`~artifex_plugins.vae._latents.GaussianLatent` here (reparameterized posterior, KL, ``N(0, I)``
   prior), a vector-quantized one in :class:`~artifex_plugins.vae.VQVAE`. The model runs encoder and decoder
   and asks the strategy for everything in between.
 * The objective is :meth:`VAE.loss_terms` (public hook): ``loss_fn`` computes the reconstruction term,
@@ -46,8 +46,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, LatentStrategy, reparameterize
-from artifex_plugins.vae.losses import CallableLoss, resolve_loss
+from artifex_plugins.vae._latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, LatentStrategy, reparameterize
+from artifex_plugins.vae._losses import CallableLoss, resolve_loss
 
 __all__ = [
     "LOG_VAR_MAX",  # re-exported from latents
@@ -232,7 +232,7 @@ class VAE(nnx.Module):
         self.likelihood = resolve_loss(reconstruction_loss_type, reconstruction_loss_kwargs)
         self.rngs = nnx.Rngs(sample=draw_key(rngs))
         self.latent: LatentStrategy = GaussianLatent(latent_dim)
-        """The latent strategy (:mod:`artifex_plugins.vae.latents`): posterior, regularizer, prior."""
+        """The latent strategy (:mod:`artifex_plugins.vae._latents`): posterior, regularizer, prior."""
         if precision is not None:
             apply_precision(encoder, precision)
             apply_precision(decoder, precision)

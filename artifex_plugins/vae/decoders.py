@@ -22,13 +22,13 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.activations import get_activation
-from artifex_plugins.vae.blocks import CONV_UP, RESIDUAL_UP, Stage
-from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook, require_rngs
-from artifex_plugins.vae.embedding import LabelEmbedding
-from artifex_plugins.vae.initializers import conv, dense
-from artifex_plugins.vae.network import Network
-from artifex_plugins.vae.shapes import plan_spatial_sizes
+from artifex_plugins.vae._activations import get_activation
+from artifex_plugins.vae._blocks import CONV_UP, RESIDUAL_UP, Stage
+from artifex_plugins.vae._checks import check_positive_int, check_shape, require_hook, require_rngs
+from artifex_plugins.vae._embedding import LabelEmbedding
+from artifex_plugins.vae._initializers import conv, dense
+from artifex_plugins.vae._network import Network
+from artifex_plugins.vae._shapes import plan_spatial_sizes
 
 __all__ = [
     "CNNDecoder",
@@ -118,7 +118,7 @@ class MLPDecoder(_Decoder):
 class _ConvDecoder(_Decoder):
     """Shared logic of the CNN and ResNet decoders: project z to a small grid, one ``stage`` per hidden dim
     (upsampling 2x), output conv. A subclass names its stage factory
-    (:class:`~artifex_plugins.vae.blocks.Stage`) in ``stage``; the signature and the rest are all here."""
+    (:class:`~artifex_plugins.vae._blocks.Stage`) in ``stage``; the signature and the rest are all here."""
 
     output_ndim: ClassVar[int | None] = 3
     stage: ClassVar[Stage]
@@ -206,7 +206,7 @@ class CNNDecoder(_ConvDecoder):
     Upsampling is sub-pixel, not ``nnx.ConvTranspose``: a 'SAME' convolution to ``4*d`` channels followed by
     depth-to-space (pixel shuffle). With a ``ceil(kernel_size/2)`` kernel it computes the same family of
     functions as a stride-2 transposed convolution with ``kernel_size`` (see
-    :class:`~artifex_plugins.vae.blocks.SubPixelUpsample`) and measured about 3x faster on XLA:CPU (see
+    :class:`~artifex_plugins.vae._blocks.SubPixelUpsample`) and measured about 3x faster on XLA:CPU (see
     ARCHITECTURE.md). Kernels start with ICNR init.
 
     ``spatial=True`` (keyword-only, for VQ-VAE): ``z`` has shape ``(B, h, w, latent_dim)`` with
@@ -240,9 +240,9 @@ class ResNetDecoder(_ConvDecoder):
     """ResNet decoder for VAE: residual stages with sub-pixel upsampling, as :class:`CNNDecoder` plans them.
 
     Each entry ``d`` of ``hidden_dims`` (decoding order, used as given) is a stage: a
-    :class:`~artifex_plugins.vae.blocks.ResidualUpBlock` (``act(skip(x) + conv(act(up(x))))``, the skip a
+    :class:`~artifex_plugins.vae._blocks.ResidualUpBlock` (``act(skip(x) + conv(act(up(x))))``, the skip a
     learned 1x1 sub-pixel projection) upsampling 2x to ``d`` channels, then ``blocks_per_stage - 1`` identity
-    :class:`~artifex_plugins.vae.blocks.ResidualBlock` s. Projection, size planning, cropping, the output
+    :class:`~artifex_plugins.vae._blocks.ResidualBlock` s. Projection, size planning, cropping, the output
     convolution (no activation) and ``spatial`` behave as in :class:`CNNDecoder`.
 
     Args:
@@ -276,7 +276,7 @@ class ConditionalDecoder(nnx.Module):
     identity path keeps ``z``'s scale, so prior samples ``z ~ N(0, I)`` stay meaningful. Spatial latents
     ``(B, h, w, latent_dim)`` get the same shift at every position.
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.embedding.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae._embedding.LabelEmbedding`).
 
     Args:
         decoder: Base decoder taking ``(B, latent_dim)`` (or spatial) latents.
@@ -329,4 +329,4 @@ class ConditionalDecoder(nnx.Module):
         shift = shift.reshape(z.shape[0], *(1,) * (z.ndim - 2), self.latent_dim)
         return self.decoder(z + shift, rngs=rngs)
 
-from artifex_core.factory import create_decoder_unified  # noqa: E402  (re-export, as on the spec page)
+from artifex_core._factory import create_decoder_unified  # noqa: E402  (re-export, as on the spec page)

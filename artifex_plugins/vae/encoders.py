@@ -5,7 +5,7 @@
 
 Every encoder takes its input shape ``input_dim`` at construction and builds all its layers there (the
 factories always pass it); it exposes ``latent_shape``, the per-example shape of ``mean`` and ``log_var``.
-Only the spec's ``input_dim=None`` defers the layers to the first call (:mod:`artifex_plugins.vae.lazy`).
+Only the spec's ``input_dim=None`` defers the layers to the first call (:mod:`artifex_plugins.vae._lazy`).
 
 Example:
     >>> import jax.numpy as jnp
@@ -26,14 +26,14 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.activations import Activation, get_activation
-from artifex_plugins.vae.blocks import CONV_DOWN, RESIDUAL_DOWN, Stage
-from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook
-from artifex_plugins.vae.embedding import LabelEmbedding
-from artifex_plugins.vae.initializers import conv, dense
-from artifex_plugins.vae.lazy import LazyInitKey, build_at_first_call, defer_build
-from artifex_plugins.vae.network import Network
-from artifex_plugins.vae.shapes import as_image, plan_spatial_sizes
+from artifex_plugins.vae._activations import Activation, get_activation
+from artifex_plugins.vae._blocks import CONV_DOWN, RESIDUAL_DOWN, Stage
+from artifex_plugins.vae._checks import check_positive_int, check_shape, require_hook
+from artifex_plugins.vae._embedding import LabelEmbedding
+from artifex_plugins.vae._initializers import conv, dense
+from artifex_plugins.vae._lazy import LazyInitKey, build_at_first_call, defer_build
+from artifex_plugins.vae._network import Network
+from artifex_plugins.vae._shapes import as_image, plan_spatial_sizes
 
 __all__ = [
     "CNNEncoder",
@@ -77,12 +77,12 @@ class MLPEncoder(_Encoder):
 
     Any input shape ``(B, ...)`` is flattened to ``(B, prod(...))``. All layers are built here for
     ``input_dim``; with ``input_dim=None`` the input size is inferred at the first call (deterministically
-    given ``rngs``, see :mod:`artifex_plugins.vae.lazy`).
+    given ``rngs``, see :mod:`artifex_plugins.vae._lazy`).
 
     Args:
         hidden_dims: Hidden layer widths, in order (may be empty for a linear encoder).
         latent_dim: Latent space dimension.
-        activation: Activation name (see :func:`~artifex_plugins.vae.activations.get_activation`).
+        activation: Activation name (see :func:`~artifex_plugins.vae._activations.get_activation`).
         input_dim: Shape of one input example, e.g. ``(784,)`` or ``(28, 28, 1)``; None infers it.
         rngs: Random number generators.
         precision: Precision of the matrix products (keyword-only extra).
@@ -143,7 +143,7 @@ class MLPEncoder(_Encoder):
 class _ConvEncoder(_Encoder):
     """Shared logic of the CNN and ResNet encoders: one ``stage`` per hidden dim, then pooling and latent heads.
 
-    A subclass names its stage factory (:class:`~artifex_plugins.vae.blocks.Stage`) in ``stage``; the
+    A subclass names its stage factory (:class:`~artifex_plugins.vae._blocks.Stage`) in ``stage``; the
     signature, checks, size planning and heads are all here.
     """
 
@@ -270,9 +270,9 @@ class CNNEncoder(_ConvEncoder):
 class ResNetEncoder(_ConvEncoder):
     """ResNet encoder for VAE: residual stages with stride-2 downsampling, pooling, latent heads.
 
-    Each entry of ``hidden_dims`` is one stage: a :class:`~artifex_plugins.vae.blocks.ResidualDownBlock`
+    Each entry of ``hidden_dims`` is one stage: a :class:`~artifex_plugins.vae._blocks.ResidualDownBlock`
     (``act(skip(x) + conv(act(conv_s2(x))))`` with a learned 1x1 stride-2 projection on the skip) followed by
-    ``blocks_per_stage - 1`` identity :class:`~artifex_plugins.vae.blocks.ResidualBlock` s
+    ``blocks_per_stage - 1`` identity :class:`~artifex_plugins.vae._blocks.ResidualBlock` s
     (``act(x + f(x))``). Spatial sizes, pooling, ``flatten``, ``spatial`` and lazy ``input_dim`` behave as in
     :class:`CNNEncoder`. No batch statistics are used.
 
@@ -309,11 +309,11 @@ class ConditionalEncoder(nnx.Module):
 
     The projection is sized from the base's ``input_dim``, here; a base built without one (the spec's
     ``input_dim=None``) is sized at the first call, from the data, as the base itself is
-    (:mod:`artifex_plugins.vae.lazy`). ``input_dim``, ``latent_dim``, ``latent_shape`` and ``hidden_dims``
+    (:mod:`artifex_plugins.vae._lazy`). ``input_dim``, ``latent_dim``, ``latent_shape`` and ``hidden_dims``
     are the base's.
 
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.embedding.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae._embedding.LabelEmbedding`).
 
     Args:
         encoder: Base encoder returning ``(mean, log_var)``.
@@ -381,4 +381,4 @@ class ConditionalEncoder(nnx.Module):
         return self.encoder(x + self.input_projection(emb).reshape(x.shape), rngs=rngs)
 
 
-from artifex_core.factory import create_encoder_unified  # noqa: E402  (re-export, as on the spec page)
+from artifex_core._factory import create_encoder_unified  # noqa: E402  (re-export, as on the spec page)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core.charts import curve_terms, curves_figure, save_curves
+from artifex_core._charts import curve_terms, curves_figure, save_curves
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,8 +56,8 @@ def test_missing_and_non_finite_values_are_left_out_and_no_term_is_an_error(tmp_
 
 def test_the_cli_and_the_loggers_package_import_no_matplotlib_nor_a_writer() -> None:
     code = (
-        "import sys; import artifex_core.visualize, artifex_core.charts, artifex_plugins.loggers;"
-        " import artifex_core.training.curves, artifex_core.training.tracking; from artifex_core.cli import app\n"
+        "import sys; import artifex_core._visualize, artifex_core._charts, artifex_plugins.loggers;"
+        " import artifex_core.training._curves, artifex_core.training._tracking; from artifex_core.cli import app\n"
         "try:\n    app(['list'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('matplotlib', 'tensorboardX', 'tensorboard', 'mlflow') if m in sys.modules]\n"
         "print('HEAVY', heavy, file=sys.stderr)"

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from artifex_core import ConfigError
 from artifex_core.cli import app
-from artifex_core.config import MAX_DEPTH, apply_overrides, read_config_file
-from artifex_core.training.overrides import apply_sets
+from artifex_core._config import MAX_DEPTH, apply_overrides, read_config_file
+from artifex_core.training._overrides import apply_sets
 
 runner = CliRunner()
 BIG = "7" * 5000

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import artifex_core
-from artifex_core import hookspecs
-from artifex_core.host import PluginHost, PluginLoadWarning
-from artifex_core.registry import Registries
+from artifex_core import _hookspecs as hookspecs
+from artifex_core._host import PluginHost, PluginLoadWarning
+from artifex_core._registry import Registries
 
 
 def _host() -> PluginHost:

@@ -14,8 +14,8 @@ import typer
 from typer.testing import CliRunner
 
 import artifex_core
-from artifex_core.host import ENTRY_POINT_GROUP, PluginHost, PluginLoadError, PluginLoadWarning, host
-from artifex_core.registry import Registries
+from artifex_core._host import ENTRY_POINT_GROUP, PluginHost, PluginLoadError, PluginLoadWarning, host
+from artifex_core._registry import Registries
 
 runner = CliRunner()
 CORE = Path(artifex_core.__file__).parent
@@ -99,7 +99,7 @@ def test_registry_module_knows_nothing_about_plugins() -> None:
     # The registries' target types (Dataset, Metric, Logger, RecipeTarget) are imported for the type checker
     # only, and never the plugin machinery.
     typed = {m for m in _imported(type_only) if m.startswith("artifex")}
-    assert typed and not typed & {"artifex_core.host", "artifex_core.plugins", "artifex_core.hookspecs"}, typed
+    assert typed and not typed & {"artifex_core._host", "artifex_core._plugins", "artifex_core._hookspecs"}, typed
 
 
 def test_hosts_are_isolated_from_each_other_and_from_the_default() -> None:
@@ -274,7 +274,7 @@ def test_register_commands_is_cheap_for_the_default_cli() -> None:
     import sys
 
     code = (
-        "import sys; from artifex_core.cli.app import add_plugin_commands, app; add_plugin_commands(app);"
+        "import sys; from artifex_core.cli._app import add_plugin_commands, app; add_plugin_commands(app);"
         "print('JAX' if 'jax' in sys.modules or 'flax' in sys.modules else 'NOJAX')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -9,8 +9,8 @@ import warnings
 import pytest
 
 import artifex_core
-from artifex_core import plugins
-from artifex_core.registry import encoders, losses, models
+from artifex_core import _plugins as plugins
+from artifex_core._registry import encoders, losses, models
 
 PY = sys.executable
 
@@ -25,7 +25,7 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_loads_no_plugin_and_no_jax() -> None:
     result = _run(
-        "import sys, artifex_core; from artifex_core.host import host;"
+        "import sys, artifex_core; from artifex_core._host import host;"
         "print(host().loaded, 'jax' in sys.modules, 'flax' in sys.modules)"
     )
     assert result.stdout.split() == ["False", "False", "False"], result.stderr
@@ -125,7 +125,7 @@ def test_disable_switch_skips_before_import() -> None:
     code = (
         "import sys, artifex_core;"
         "print({s.name: s.status for s in artifex_core.plugin_statuses()});"
-        "print('blocked', artifex_core.plugins.plugin_manager().is_blocked('builtin'));"
+        "print('blocked', artifex_core._plugins.plugin_manager().is_blocked('builtin'));"
         "print('artifex_plugins.plugin' in sys.modules)"
     )
     result = _run(code, ARTIFEX_DISABLE_PLUGINS="builtin")
@@ -149,7 +149,7 @@ def test_hooks_are_called_through_pluggy() -> None:
 
 
 def test_facade_names_are_the_hosts() -> None:
-    from artifex_core import hookspecs, host, registry
+    from artifex_core import _hookspecs as hookspecs, _host as host, _registry as registry
 
     assert artifex_core.hookimpl is plugins.hookimpl is hookspecs.hookimpl
     assert plugins.plugin_manager() is host.host().plugin_manager

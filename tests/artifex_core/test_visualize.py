@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core.charts import bar_chart
-from artifex_core.visualize import (
+from artifex_core._charts import bar_chart
+from artifex_core._visualize import (
     make_image_grid,
     save_bar_chart,
     save_codebook_usage,

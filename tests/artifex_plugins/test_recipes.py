@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from artifex_core import ModelConfig
-from artifex_core.registry import recipes
+from artifex_core._registry import recipes
 from artifex_core.training import TrainConfig
-from artifex_core.training.recipes import recipe
-from artifex_plugins.recipes import RECIPES
+from artifex_core.training._recipes import recipe
+from artifex_plugins._recipes import RECIPES
 
 MODEL = {"model": "vae", "encoder": "mlp", "decoder": "mlp", "hidden_dims": [512, 256], "latent_dim": 32,
          "activation": "relu", "parameters": {"reconstruction_loss_type": "bce"}}
@@ -22,7 +22,7 @@ def test_every_builtin_recipe_is_registered_by_the_builtin_plugin() -> None:
     for name in RECIPES:
         entry = recipes.entry(name)
         assert entry.plugin.name == "builtin" and entry.summary, name
-        assert entry.load() is getattr(__import__("artifex_plugins.recipes").recipes, f"{name.upper()}_RECIPE")
+        assert entry.load() is getattr(__import__("artifex_plugins._recipes").recipes, f"{name.upper()}_RECIPE")
 
 
 def test_the_default_and_per_model_recipes_are_unchanged() -> None:

@@ -1,6 +1,6 @@
 """The ``mlflow`` logger: one MLflow run per artifex run folder.
 
-What it logs (names from :mod:`artifex_core.training.tracking`, the same as the ``tensorboard`` logger's):
+What it logs (names from :mod:`artifex_core.training._tracking`, the same as the ``tensorboard`` logger's):
 
 - params: the run's ``config.json`` flattened (``model.latent_dim``, ``train.lr``, ``dataset.name``, ...);
 - metrics, at the global step: every epoch's ``train/<term>``, ``test/<term>``, ``lr`` and ``perf/*``, and
@@ -40,15 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from artifex_core.atomic import atomic_write
-from artifex_core.training.loggers import Logger
-from artifex_core.training.tracking import log_scalars, record_scalars, run_params
+from artifex_core._atomic import atomic_write
+from artifex_core.training._loggers import Logger
+from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
 if TYPE_CHECKING:  # pragma: no cover - the trainer imports JAX
     from mlflow import MlflowClient
 
-    from artifex_core.training.callbacks import FitResult
-    from artifex_core.training.trainer import Trainer
+    from artifex_core.training._callbacks import FitResult
+    from artifex_core.training._trainer import Trainer
 
 __all__ = ["RUN_FILE", "MlflowLogger", "local_tracking_uri"]
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 import artifex_core
 import artifex_tcvae
 from artifex_core import ModelConfig
-from artifex_core.registry import AmbiguousNameError, models
+from artifex_core._registry import AmbiguousNameError, models
 from artifex_core.testing import check_model, tiny_config
 
 TERMS = ("index_code_mi", "total_correlation", "dimension_wise_kl")
@@ -92,5 +92,5 @@ def test_isolation_restored_the_single_registration() -> None:
 def test_registering_into_isolated_registries(artifex_registries) -> None:
     models.unregister_plugin("tcvae")
     assert "tcvae" not in models
-    artifex_core.plugins.register_plugin(_SecondCopy(), name="isolated")
+    artifex_core._plugins.register_plugin(_SecondCopy(), name="isolated")
     assert models.entry("tcvae").qualified_id == "isolated:tcvae"

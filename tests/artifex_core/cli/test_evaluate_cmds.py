@@ -13,7 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from artifex_core.cli import app
-from artifex_core.cli.evaluate_cmds import EvaluateProgress
+from artifex_core.cli._evaluate_cmds import EvaluateProgress
 
 runner = CliRunner()
 

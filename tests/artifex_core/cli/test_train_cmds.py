@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from artifex_core.cli import app
 from artifex_core.evaluation import Metric
-from artifex_core.registry import metrics
+from artifex_core._registry import metrics
 from artifex_core.testing import isolated_registries
-from artifex_core.training.overrides import apply_sets, split_config
-from artifex_plugins.data.fashion_mnist import DEFAULT_ROOT
+from artifex_core.training._overrides import apply_sets, split_config
+from artifex_plugins.data._fashion_mnist import DEFAULT_ROOT
 
 runner = CliRunner()
 TINY = ["--set", "hidden_dims=[16]", "--set", "latent_dim=2", "--set", "warmup_steps=2", "--batch-size", "32"]
@@ -173,7 +173,7 @@ def test_summary_table_elides_only_on_a_terminal_and_says_so(terminal: bool, mon
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from types import SimpleNamespace
 
-    from artifex_core.cli import train_cmds
+    from artifex_core.cli import _train_cmds as train_cmds
 
     records = [{"epoch": e, "train": {"loss": 100.0 - e}, "test": {"loss": 90.0 - e, "kl_loss": 1.0},
                 "epoch_time_s": 1.0, "examples_per_s": 1000.0} for e in range(1, 21)]
@@ -324,7 +324,7 @@ def test_split_config_routes_train_fields() -> None:
 
 
 def test_train_module_imports_no_jax() -> None:
-    code = "import sys, artifex_core.cli.train_cmds; print('jax' in sys.modules, 'flax' in sys.modules)"
+    code = "import sys, artifex_core.cli._train_cmds; print('jax' in sys.modules, 'flax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
 

@@ -91,6 +91,6 @@ def test_train_rejects_what_validate_rejects(npz: Path, tmp_path: Path) -> None:
 
 
 def test_a_qualified_id_names_the_default_run_folder_by_its_short_name() -> None:
-    from artifex_core.cli.train_cmds import _default_out
+    from artifex_core.cli._train_cmds import _default_out
 
     assert _default_out("builtin:vqvae", "mnist").name.startswith("vqvae-mnist-")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from artifex_core.data import DatasetError, TrainingDataError, check_training_data
-from artifex_core.data.dataset import Dataset
+from artifex_core.data._dataset import Dataset
 
 
 def toy(n: int = 6, *, dtype: type = np.uint8) -> Dataset:
@@ -90,5 +90,5 @@ def test_mnist_sized_data_takes_milliseconds(dtype: type) -> None:
 
 
 def test_the_module_does_not_import_jax() -> None:
-    code = "import sys, artifex_core.data.checks; print('jax' in sys.modules)"
+    code = "import sys, artifex_core.data._checks; print('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

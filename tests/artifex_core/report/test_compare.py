@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core.report.compare import compare_runs, render_compare, run_labels
-from artifex_core.training.run_dir import RunDirError
+from artifex_core.report._compare import compare_runs, render_compare, run_labels
+from artifex_core.training._run_dir import RunDirError
 
 
 def _final(run: Path) -> dict:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core.report.html import CSP, render_report, write_report
-from artifex_core.report.summary import read_run
-from artifex_core.training.run_dir import RunDirError
+from artifex_core.report._html import CSP, render_report, write_report
+from artifex_core.report._summary import read_run
+from artifex_core.training._run_dir import RunDirError
 
 
 def _rows(table: list[list[dict]]) -> dict[str, list[dict]]:

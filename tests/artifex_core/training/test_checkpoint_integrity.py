@@ -8,7 +8,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import pytest
 
-from artifex_core.training.checkpoint import MANIFEST, CheckpointError, Checkpointer, CheckpointWarning
+from artifex_core.training._checkpoint import MANIFEST, CheckpointError, Checkpointer, CheckpointWarning
 
 TEMPLATE = {"w": jnp.zeros((64, 64)), "b": jnp.zeros(3, jnp.int32)}
 

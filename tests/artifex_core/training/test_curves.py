@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core import charts
-from artifex_core.charts import save_curves
+from artifex_core import _charts as charts
+from artifex_core._charts import save_curves
 from artifex_core.training import FitResult, LoggerWarning, RunDir
-from artifex_core.training.curves import CurvesCallback
+from artifex_core.training._curves import CurvesCallback
 
 
 def row(epoch: int) -> dict:

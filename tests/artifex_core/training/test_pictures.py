@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artifex_core.training.pictures import PER_CLASS, class_grid
+from artifex_core.training._pictures import PER_CLASS, class_grid
 
 
 def test_default_is_a_square_of_ten_per_class_row_by_row() -> None:

@@ -7,8 +7,8 @@ import errno
 import pytest
 
 from artifex_core import ModelConfig
-from artifex_core.training import resources
-from artifex_core.training.resources import ResourceError, check_model_fits, describe_resource_error
+from artifex_core.training import _resources as resources
+from artifex_core.training._resources import ResourceError, check_model_fits, describe_resource_error
 
 
 def test_resource_errors_are_recognised_through_the_chain() -> None:

@@ -8,8 +8,8 @@ from flax import nnx
 from toy_vae import BASE, DATA, ToyVAE, fit, params_of, toy_dataset
 
 from artifex_core.training import TrainConfig, Trainer
-from artifex_core.training.config import TrainConfigError
-from artifex_core.training.trainer import has_convolutions
+from artifex_core.training._config import TrainConfigError
+from artifex_core.training._trainer import has_convolutions
 
 
 def test_steps_per_dispatch_does_not_change_the_result() -> None:

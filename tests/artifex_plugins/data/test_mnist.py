@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from artifex_core.data import Dataset, DatasetError, DatasetUnavailableError
-from artifex_core.registry import datasets
+from artifex_core._registry import datasets
 from artifex_plugins.data import load_fashion_mnist, load_mnist, parse_idx, read_idx
 
 
@@ -94,7 +94,7 @@ def test_fashion_mnist_reads_the_debian_layout(tmp_path: Path, gz: bool) -> None
 
 
 def test_the_builtin_plugin_registers_both_lazily() -> None:
-    for name, module in (("mnist", "artifex_plugins.data.mnist"), ("fashion_mnist", "artifex_plugins.data.fashion_mnist")):
+    for name, module in (("mnist", "artifex_plugins.data._mnist"), ("fashion_mnist", "artifex_plugins.data._fashion_mnist")):
         entry = datasets.entry(name)
         assert entry.plugin.name == "builtin" and entry.summary, name
         assert entry.target_path.startswith(f"{module}:"), entry.target_path

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from flax import nnx
 
-import artifex_core.factory as factory
-from artifex_core.config import ModelConfig
+import artifex_core._factory as factory
+from artifex_core._config import ModelConfig
 from artifex_core.testing import abstract_call
-from artifex_plugins.vae.blocks import ResidualBlock, ResidualUpBlock, SubPixelUpsample
+from artifex_plugins.vae._blocks import ResidualBlock, ResidualUpBlock, SubPixelUpsample
 from artifex_plugins.vae.decoders import CNNDecoder, MLPDecoder, ResNetDecoder, create_decoder_unified
 from artifex_plugins.vae.encoders import CNNEncoder, ResNetEncoder
-from artifex_plugins.vae.layers import crop_to, depth_to_space, plan_spatial_sizes
+from artifex_plugins.vae._layers import crop_to, depth_to_space, plan_spatial_sizes
 
 
 def _params(module: nnx.Module) -> list:

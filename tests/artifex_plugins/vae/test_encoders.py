@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from flax import nnx
 
-import artifex_core.factory as factory
-from artifex_core.config import ModelConfig
+import artifex_core._factory as factory
+from artifex_core._config import ModelConfig
 from artifex_core.testing import abstract_call
-from artifex_plugins.vae.blocks import ConvBlock, ResidualBlock, ResidualDownBlock
+from artifex_plugins.vae._blocks import ConvBlock, ResidualBlock, ResidualDownBlock
 from artifex_plugins.vae.encoders import CNNEncoder, MLPEncoder, ResNetEncoder, create_encoder_unified
 
 
@@ -319,7 +319,7 @@ def test_encoder_bases_check_their_hooks_at_class_creation() -> None:
 
 
 def test_a_built_encoder_cannot_be_built_again() -> None:
-    from artifex_plugins.vae.lazy import build_at_first_call
+    from artifex_plugins.vae._lazy import build_at_first_call
 
     enc = MLPEncoder([8], 3, input_dim=(4,), rngs=nnx.Rngs(0))
     with pytest.raises(RuntimeError, match=r"MLPEncoder: already built \(input_dim \(4,\)\)"):

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_core.registry import losses as loss_registry
-from artifex_plugins.vae.losses import (
+from artifex_core._registry import losses as loss_registry
+from artifex_plugins.vae._losses import (
     CallableLoss,
     ReconstructionLoss,
     as_likelihood,

@@ -14,7 +14,7 @@ from flax import nnx
 from artifex_plugins.vae import VQVAE
 from artifex_plugins.vae.decoders import MLPDecoder
 from artifex_plugins.vae.encoders import MLPEncoder
-from artifex_plugins.vae.quantizer import perplexity
+from artifex_plugins.vae._quantizer import perplexity
 
 D, E, K = 6, 2, 8
 

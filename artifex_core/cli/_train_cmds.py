@@ -1,0 +1,347 @@
+"""``artifex train`` and ``sample``. Importing this module imports no JAX.
+
+Example:
+    $ artifex train                                   # the default MLP VAE on the packaged MNIST
+    $ artifex train --model vqvae --epochs 5 --out runs/vq
+    $ artifex train --resume --out runs/vq            # continue a killed run where it stopped
+    $ artifex sample runs/vq -n 64 -o samples.png
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from artifex_core.cli._errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, out_console
+
+if TYPE_CHECKING:  # pragma: no cover
+    from artifex_core.training._run import TrainingRun
+
+__all__ = ["register"]
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a field: key=value. Train fields (epochs, lr, ...) or 'train.KEY' go to the train config, "
+        "everything else to the model config (dotted keys reach into parameters).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+CheckpointOption = Annotated[str, typer.Option("--checkpoint", help="latest, best or an epoch number.")]
+
+
+def _failure(message: str) -> typer.Exit:
+    """Print ``error: message`` and return the exit (code 1) to raise."""
+    return fail(message.replace("[", "\\["), EXIT_FAILURE)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _default_out(model: str, dataset: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = Path(dataset).stem if "/" in dataset or dataset.endswith(".npz") else dataset
+    model = model.rpartition(":")[2]  # a qualified id's short name: no ':' in the folder name
+    return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
+
+
+def _quiet_absl() -> None:
+    import logging
+
+    logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
+
+
+def _setup_jax(no_compile_cache: bool) -> None:
+    _quiet_absl()
+    if not no_compile_cache:
+        from artifex_core.training._compile_cache import enable_compile_cache
+
+        enable_compile_cache()
+
+
+def _train_config(train_part: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from artifex_core.training._config import TrainConfig
+
+    try:
+        return TrainConfig.model_validate(train_part)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if loc:
+                got = f" (got {err.get('input')!r})" if err["type"] != "value_error" else ""
+                line = f"train.{loc}: {msg}{got}"
+            else:
+                line = f"train.{msg}" if ":" in msg.split(" ")[0] else f"train: {msg}"
+            err_console.print(f"[bold red]error:[/] {line.replace('[', chr(92) + '[')}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _summary(run: TrainingRun) -> dict[str, Any]:
+    result, records = run.result, run.run_dir.read_metrics()
+    best = next((r for r in records if r.get("epoch") == result.best_epoch), None)
+    return {
+        "run_dir": str(run.run_dir.path),
+        "model": run.model_config.model,
+        "dataset": run.dataset.name,
+        "epochs": run.train_config.epochs,
+        "resumed_from_epoch": result.start_epoch,
+        "final": result.final or (records[-1] if records else {}),
+        "best_epoch": result.best_epoch,
+        "best_test": (best or {}).get("test"),
+        "elapsed_s": round(result.elapsed_s, 3),
+        "pictures": [p.name for p in run.pictures],
+    }
+
+
+def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
+    records = run.run_dir.read_metrics()
+    # a terminal gets the first 2 and last 10 epochs; a pipe or a file (a log) gets every epoch, unwrapped
+    terminal = out_console.is_terminal
+    shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
+    terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
+    hidden = len(records) > len(shown)
+    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: see metrics.jsonl" if hidden else None
+    table = Table(title="training summary", box=None, header_style="bold", caption=caption)
+    for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
+        table.add_column(col, justify="right", no_wrap=not terminal)
+    nan = float("nan")
+    for r in shown:
+        test = r.get("test", {})
+        table.add_row(
+            str(r["epoch"]), f"{r['train'].get('loss', nan):.3f}", f"{test.get('loss', nan):.3f}",
+            *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
+            f"{r.get('examples_per_s', 0):,.0f}",
+        )
+    if terminal:
+        out_console.print(table)
+    else:  # a pipe or a file has no width to fit: print the table at its natural width, nothing cut
+        from rich.console import Console
+
+        Console(file=out_console.file, width=10_000, highlight=False).print(table)
+    out_console.print(f"run folder: {summary['run_dir']}")
+    if summary["best_epoch"] is not None and summary["best_test"]:
+        out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
+    if summary["pictures"]:
+        out_console.print(f"pictures: {', '.join(summary['pictures'])}")
+    out_console.print(f"time: {summary['elapsed_s']:.1f} s")
+
+
+def train_cmd(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Model config (+ a train: section): .json, .yaml, .toml.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Registered model, trained with its recipe. \\[default: vae]")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", "-d", help="Registered dataset or a .npz / image folder. \\[default: the recipe's]")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", "-e", min=1, help="Epochs. \\[default: 100]")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", min=1, help="Batch size. \\[default: 64]")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Peak learning rate. \\[default: 2e-3]")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of everything random. \\[default: 0]")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder. \\[default: runs/MODEL-DATA-TIME]")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    overrides: SetOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Use the first N examples of each split.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary only (no progress).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    no_compile_cache: Annotated[
+        bool, typer.Option("--no-compile-cache", help="Skip the XLA compilation cache (or ARTIFEX_NO_COMPILE_CACHE=1).")
+    ] = False,
+    logger: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logger",
+            help="Attach a registered logger (repeatable or comma-separated; `artifex list loggers`). Its options "
+            "come from the config's train.loggers mapping; --resume keeps the run's loggers and adds these.",
+        ),
+    ] = None,
+) -> None:
+    """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
+
+    With no options: the default Bernoulli MLP VAE on the packaged MNIST.
+    """
+    with cli_errors():
+        from artifex_core._config import read_config_file
+        from artifex_core.training._overrides import apply_sets, split_config
+        from artifex_core.training._recipes import recipe
+        from artifex_core.training._run_dir import RunDir, RunDirError
+        from artifex_core.training._run_lock import RunLock
+
+        if resume:
+            if out is None:
+                raise UsageError("--resume needs --out RUN_DIR (the run folder to continue)")
+            given = [flag for flag, v in (("--config", config), ("--model", model), ("--dataset", dataset)) if v]
+            if given:
+                raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
+            run = RunDir(out)
+            try:
+                RunLock(out).check_free()
+                run.check_trainable(resume=True)  # someone's folder is refused before its files are read
+                if run.path.is_dir() and not run.config_path.exists():
+                    raise RunDirError(
+                        f"nothing to resume in {str(run.path)!r}: it has no config.json yet (the run stopped "
+                        "before it started); run the same command again without --resume"
+                    )
+                model_part, train_part = split_config(run.read_config())
+            except RunDirError as exc:
+                raise UsageError(f"cannot resume: {exc}") from None
+        elif config is not None:
+            model_part, file_train = split_config(read_config_file(config))
+            if model is not None:
+                model_part["model"] = model
+            train_part = {**_recipe(recipe, model_part.get("model"))[1], **file_train}
+        else:
+            model_part, train_part = _recipe(recipe, model)
+        flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
+        train_part.update({k: v for k, v in flags.items() if v is not None})
+        model_part, train_part = apply_sets(model_part, train_part, overrides or [])
+        if logger:
+            from artifex_core.training._loggers import logger_names
+
+            attached = dict(train_part.get("loggers") or {})
+            for name in logger_names(logger):
+                attached.setdefault(name, {})
+            train_part["loggers"] = attached
+        _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+
+def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``recipe(model)``; a registered recipe of the wrong shape is the plugin's failure (exit 1)."""
+    from artifex_core.training._recipes import RecipeError
+
+    try:
+        return recipe(model)
+    except RecipeError as exc:
+        raise CliFailure(str(exc)) from None
+
+
+def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
+           no_compile_cache: bool) -> None:
+    """Plan the run (every check, nothing written), then execute it with a progress bar."""
+    from artifex_core.data._dataset import DatasetError, DatasetUnavailableError
+    from artifex_core.training._config import TrainConfigError
+    from artifex_core.training._plan import RunSetupError, plan_run
+    from artifex_core.training._run_dir import RunDirError
+
+    _quiet_absl()
+    run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
+    try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
+        plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
+    except DatasetUnavailableError as exc:
+        raise _failure(str(exc)) from None
+    except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
+        raise UsageError(str(exc)) from None
+    if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
+        err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
+    _setup_jax(no_compile_cache)
+    from artifex_core.training._checkpoint import CheckpointError
+    from artifex_core.training._progress import RichProgress
+    from artifex_core.training._run import run_plan
+    from artifex_core.training._trainer import NonFiniteLossError
+
+    progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
+    try:
+        run = run_plan(plan, callbacks=[progress])
+    except NonFiniteLossError as exc:
+        raise _failure(str(exc)) from None
+    except (TrainConfigError, RunDirError, DatasetError) as exc:  # optimizer options; a folder taken since planned
+        raise UsageError(str(exc)) from None
+    except CheckpointError as exc:  # --resume found only damaged checkpoints
+        raise _failure(str(exc)) from None
+    finally:
+        progress.close()
+    summary = _summary(run)
+    if as_json:
+        _echo_json(summary)
+    elif not quiet:
+        _print_summary(run, summary)
+
+
+def _load(run_dir: Path, checkpoint: str) -> Any:
+    from artifex_core.training._checkpoint import CheckpointError
+    from artifex_core.training._run import load_run
+    from artifex_core.training._run_dir import RunDirError
+
+    try:
+        return load_run(run_dir, checkpoint)
+    except RunDirError as exc:
+        raise UsageError(str(exc)) from None
+    except CheckpointError as exc:
+        raise _failure(str(exc)) from None
+
+
+def sample_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
+    n: Annotated[
+        int | None,
+        typer.Option("-n", "--num", min=1, help="Number of samples. \\[default: 64; conditional: 10 per class]"),
+    ] = None,
+    temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
+    label: Annotated[
+        int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+    nrow: Annotated[
+        int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
+    ] = None,
+    checkpoint: CheckpointOption = "latest",
+    as_json: JsonOption = False,
+) -> None:
+    """Draw samples from a trained run and save them as a PNG grid (conditional: one row per class)."""
+    with cli_errors():
+        if temperature <= 0:
+            raise UsageError(f"--temperature must be > 0, got {temperature}")
+        if output is not None and output.suffix.lower() != ".png":
+            raise UsageError(f"--output must be a .png file, got {str(output)!r}")
+        _setup_jax(False)
+        import numpy as np
+
+        from artifex_core.training._pictures import class_grid, sample_images
+        from artifex_core._visualize import save_image_grid
+
+        loaded = _load(run_dir, checkpoint)
+        mcfg, labels = loaded.model_config, None
+        if mcfg.conditional:
+            classes = int(mcfg.num_classes or 0)
+            if label is not None and not 0 <= label < classes:
+                raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
+            if label is None:  # one row per class, the same number of samples in each
+                try:
+                    labels, nrow = class_grid(classes, n, nrow)
+                except ValueError as exc:
+                    raise UsageError(f"{exc}; or draw one class with --label") from None
+                n = len(labels)
+            else:
+                labels = np.full(n or 64, label)
+        elif label is not None:
+            raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
+        n, nrow = n or 64, nrow or 8
+        images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
+        path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
+        info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}
+        if as_json:
+            _echo_json(info)
+        else:
+            out_console.print(f"wrote {path} ({n} samples, temperature {temperature}, epoch {loaded.epoch})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``sample`` to ``app`` (``evaluate``: :mod:`artifex_core.cli._evaluate_cmds`)."""
+    app.command("train")(train_cmd)
+    app.command("sample")(sample_cmd)

@@ -1,0 +1,311 @@
+"""Checkpoints with orbax-checkpoint: atomic, the last N kept plus the best; never pickle.
+
+A checkpoint (one per epoch, numbered by epoch) holds two items: ``state``, the arrays (model params, the
+rest of the model state such as RNG counts and EMA codebooks, and the optimizer state), and ``meta``, JSON
+(epoch, global step, seed, the epoch's metrics). Orbax writes into a temporary folder and renames it when
+complete, so a killed run never leaves a half-written checkpoint behind. Typed PRNG keys are stored as
+their raw ``uint32`` key data and re-wrapped on restore.
+
+Each checkpoint also gets ``artifex-manifest.json``: the size and SHA-256 of every file and the path, shape
+and dtype of every array. A restore verifies all of it before reading (a checkpoint without a manifest, as
+artifex 0.1 wrote them, is verified by its structure and a full read), so a truncated or garbled checkpoint
+is a :class:`CheckpointError` naming it, and :meth:`Checkpointer.restore_first_good` falls back to the
+next one.
+
+Example:
+    >>> import tempfile, jax.numpy as jnp
+    >>> ckpt = Checkpointer(tempfile.mkdtemp(), keep=2)
+    >>> ckpt.save(1, {"w": jnp.ones(2)}, {"epoch": 1}, metric=3.0)
+    >>> state, meta = ckpt.restore(1, {"w": jnp.zeros(2)})
+    >>> state["w"].tolist(), meta["epoch"]
+    ([1.0, 1.0], 1)
+    >>> ckpt.close()
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+from orbax.checkpoint.checkpoint_managers import preservation_policy as pp
+
+from artifex_core._atomic import atomic_write
+
+__all__ = ["CheckpointError", "CheckpointWarning", "Checkpointer", "from_savable", "to_savable"]
+
+MANIFEST = "artifex-manifest.json"
+QUARANTINE = "checkpoints.damaged"
+
+# artifex reports checkpoint errors itself, in one line; orbax's own logging (and asyncio's, for the writes
+# it abandons after an error) would repeat them as tracebacks.
+for _name in ("absl", "orbax", "orbax.checkpoint", "asyncio"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: missing, damaged, or of another model's structure."""
+
+
+class CheckpointWarning(UserWarning):
+    """A damaged checkpoint was skipped in favour of an older one."""
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of an error, named by its type, without a library's multi-line dump."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _signature(tree: Any) -> dict[str, list[Any]]:
+    """``{path: [shape, dtype]}`` of every array of ``tree`` (keys as their raw data)."""
+    flat = jax.tree_util.tree_flatten_with_path(to_savable(tree))[0]
+    return {jax.tree_util.keystr(p): [list(x.shape), str(x.dtype)] for p, x in flat}
+
+
+def _digests(folder: Path) -> dict[str, list[Any]]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            out[path.relative_to(folder).as_posix()] = [path.stat().st_size, h.hexdigest()]
+    return out
+
+
+def _describe(what: str, key: str, expected: list[Any], found: list[Any]) -> str:
+    if what == "file":
+        (want_size, _), (size, _) = expected, found
+        if size < want_size:
+            return f"file {key} is truncated ({size} of {want_size} bytes)"
+        if size != want_size:
+            return f"file {key} has {size} bytes, expected {want_size}"
+        return f"file {key} fails its SHA-256 check"
+    return f"array {key} is {expected[1]}{tuple(expected[0])} in the checkpoint but {found[1]}{tuple(found[0])} here"
+
+
+def _compare(expected: dict[str, list[Any]], found: dict[str, list[Any]], what: str) -> str | None:
+    """The first difference between the checkpoint's signature (``expected``) and what is here, or None."""
+    for key in expected:
+        if key not in found:
+            return f"file {key} is missing" if what == "file" else f"array {key} of the checkpoint is not in this model"
+        if expected[key] != found[key]:
+            return _describe(what, key, expected[key], found[key])
+    extra = sorted(set(found) - set(expected))
+    if not extra:
+        return None
+    return f"unexpected file {extra[0]}" if what == "file" else f"array {extra[0]} of this model is not in the checkpoint"
+
+
+def _is_key(x: Any) -> bool:
+    return isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def to_savable(tree: Any) -> Any:
+    """Replace typed PRNG keys by their ``uint32`` key data."""
+    return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
+
+
+def from_savable(tree: Any, template: Any) -> Any:
+    """Re-wrap key data as typed keys wherever ``template`` (same structure) holds a key."""
+    return jax.tree.map(
+        lambda x, t: jax.random.wrap_key_data(x, impl=jax.random.key_impl(t)) if _is_key(t) else x, tree, template
+    )
+
+
+class Checkpointer:
+    """Save and restore training state per epoch in ``directory``.
+
+    Args:
+        directory: The ``checkpoints/`` folder of a run (created on first save).
+        keep: How many of the latest checkpoints to keep; the best (lowest ``metric``) is kept too.
+        read_only: Only read (``sample``/``evaluate``, possibly while a run writes): nothing is created,
+            cleaned up or deleted.
+    """
+
+    def __init__(self, directory: str | Path, keep: int = 3, *, read_only: bool = False) -> None:
+        self.directory = Path(directory).absolute()
+        self.read_only = read_only
+        policy = pp.AnyPreservationPolicy(
+            [pp.LatestN(keep), pp.BestN(get_metric_fn=lambda m: m["loss"], reverse=True, n=1)]
+        )
+        options = ocp.CheckpointManagerOptions(
+            enable_async_checkpointing=False,
+            preservation_policy=None if read_only else policy,
+            best_fn=lambda m: m["loss"],
+            best_mode="min",
+            create=not read_only,
+            read_only=read_only,
+            cleanup_tmp_directories=not read_only,  # a writer holds the run's lock: leftovers are a crash's
+        )
+        self._mgr = ocp.CheckpointManager(self.directory, options=options, item_names=("state", "meta"))
+
+    def save(self, epoch: int, state: Any, meta: dict[str, Any], metric: float | None = None) -> None:
+        """Write checkpoint ``epoch`` (replacing an existing one of that number) and prune old ones.
+
+        Args:
+            epoch: The checkpoint number.
+            state: A pytree of arrays.
+            meta: JSON-serializable facts.
+            metric: Lower is better (the test loss); ranks the best checkpoint.
+        """
+        if epoch in self._mgr.all_steps():
+            self._mgr.delete(epoch)
+        # A failed save (a full disk) raises here and leaves only orbax's temporary folder, which the next
+        # writer removes (cleanup_tmp_directories); earlier checkpoints are untouched.
+        self._mgr.save(
+            epoch,
+            args=ocp.args.Composite(state=ocp.args.StandardSave(to_savable(state)), meta=ocp.args.JsonSave(meta)),
+            metrics=None if metric is None else {"loss": float(metric)},
+            force=True,
+        )
+        self._mgr.wait_until_finished()
+        if jax.process_index() == 0:
+            folder = self.directory / str(epoch)
+            manifest = {"format": 1, "epoch": epoch, "files": _digests(folder), "arrays": _signature(state)}
+            atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+
+    def epochs(self) -> list[int]:
+        """The checkpoint numbers on disk, ascending."""
+        return sorted(self._mgr.all_steps())
+
+    def latest_epoch(self) -> int | None:
+        """The newest checkpoint number, or None."""
+        return self._mgr.latest_step()
+
+    def best_epoch(self) -> int | None:
+        """The checkpoint with the lowest metric, or None."""
+        return self._mgr.best_step()
+
+    def verify(self, epoch: int, template: Any) -> None:
+        """Check checkpoint ``epoch`` against its manifest (files and checksums) and ``template``'s arrays.
+
+        Raises:
+            CheckpointError: A file missing, truncated or changed, or arrays of another structure, shape or dtype.
+        """
+        folder = self.directory / str(epoch)
+        where = f"checkpoint {epoch} in {self.directory}"
+        manifest_path = folder / MANIFEST
+        if manifest_path.is_file():
+            try:
+                manifest = json.loads(manifest_path.read_text())
+                files, arrays = manifest["files"], manifest["arrays"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{where} is damaged: its {MANIFEST} is unreadable ({_short(exc)})") from None
+            problem = _compare(files, _digests(folder), "file")
+            if problem is None:
+                problem = _compare(arrays, _signature(template), "array") if template is not None else None
+                if problem is not None:
+                    raise CheckpointError(f"{where} does not fit this model: {problem}")
+            if problem is not None:
+                raise CheckpointError(f"{where} is damaged: {problem}")
+
+    def restore(self, epoch: int, template: Any) -> tuple[Any, dict[str, Any]]:
+        """Verify checkpoint ``epoch``, then restore it into arrays shaped, typed and sharded like ``template``.
+
+        Returns:
+            ``(state, meta)``.
+
+        Raises:
+            FileNotFoundError: No such checkpoint.
+            CheckpointError: It is damaged or holds another structure (one line, naming it).
+        """
+        if epoch not in self._mgr.all_steps():
+            raise FileNotFoundError(f"no checkpoint {epoch} in {self.directory} (have: {self.epochs() or 'none'})")
+        self.verify(epoch, template)
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, to_savable(template))
+        try:
+            out = self._mgr.restore(
+                epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore())
+            )
+            state, meta = out["state"], dict(out["meta"])
+            problem = _compare(_signature(state), _signature(template), "array")
+        except Exception as exc:  # noqa: BLE001 - any library failure here means an unreadable checkpoint
+            verdict = "is damaged" if (self.directory / str(epoch) / MANIFEST).is_file() else (
+                "is damaged or does not fit this model"  # without a manifest the two look alike
+            )
+            raise CheckpointError(f"checkpoint {epoch} in {self.directory} {verdict}: {_short(exc)}") from None
+        if problem is not None:
+            raise CheckpointError(f"checkpoint {epoch} in {self.directory} does not fit this model: {problem}")
+        return from_savable(state, template), meta
+
+    def restore_first_good(
+        self, template: Any, candidates: Iterable[int] | None = None
+    ) -> tuple[int, Any, dict[str, Any], list[int]]:
+        """Restore the first checkpoint of ``candidates`` (default: newest first) that verifies.
+
+        Skipped damaged checkpoints give one :class:`CheckpointWarning` naming them.
+
+        Returns:
+            ``(epoch, state, meta, damaged)``: ``damaged`` lists the checkpoints skipped.
+
+        Raises:
+            CheckpointError: None is usable (one line naming the folder and each checkpoint's fault).
+        """
+        order = list(candidates) if candidates is not None else sorted(self.epochs(), reverse=True)
+        faults: list[tuple[int, str]] = []
+        for epoch in order:
+            try:
+                state, meta = self.restore(epoch, template)
+            except (CheckpointError, FileNotFoundError) as exc:
+                faults.append((epoch, str(exc)))
+                continue
+            if faults:
+                names = ", ".join(str(e) for e, _ in faults)
+                reason = faults[0][1].split(": ", 1)[-1]
+                noun = "checkpoint" if len(faults) == 1 else "checkpoints"
+                warnings.warn(
+                    f"skipped damaged {noun} {names} in {self.directory} ({reason}); using checkpoint {epoch}",
+                    CheckpointWarning,
+                    stacklevel=2,
+                )
+            return epoch, state, meta, [e for e, _ in faults]
+        if not faults:
+            raise CheckpointError(f"no checkpoint in {self.directory}")
+        details = "; ".join(f"{e}: {msg.split(': ', 1)[-1]}" for e, msg in faults)
+        raise CheckpointError(f"no usable checkpoint in {self.directory} ({details})")
+
+    def quarantine(self, epochs: Iterable[int]) -> list[Path]:
+        """Move damaged checkpoints out of the way, to ``<run>/checkpoints.damaged/``, never deleting them."""
+        if self.read_only:
+            raise CheckpointError("a read-only Checkpointer cannot move checkpoints")
+        moved = []
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        for epoch in epochs:
+            source = self.directory / str(epoch)
+            if source.is_dir():
+                target = self.directory.parent / QUARANTINE / f"{epoch}-{stamp}-{os.getpid()}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(source), str(target))
+                moved.append(target)
+        if moved:
+            self._mgr.reload()
+        return moved
+
+    def read_meta(self, epoch: int) -> dict[str, Any]:
+        """The JSON item of checkpoint ``epoch`` without restoring arrays."""
+        out = self._mgr.restore(epoch, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+        return dict(out["meta"])
+
+    def close(self) -> None:
+        """Release the manager's resources."""
+        self._mgr.close()
+
+    def __enter__(self) -> Checkpointer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
