@@ -1,5 +1,5 @@
 """What :func:`artifex_core.create_model` needs beyond each config field being valid: the checks behind
-:meth:`ModelConfig.check_buildable <artifex_core._config.ModelConfig.check_buildable>`. Imports no JAX.
+:meth:`ModelConfig.check_buildable <artifex_core.ModelConfig.check_buildable>`. Imports no JAX.
 
 Each check returns problems ``(field path, value, message)``; the config turns them into one validation error.
 

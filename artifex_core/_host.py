@@ -11,7 +11,7 @@ Environment:
         (``set_blocked``) before their import.
     ARTIFEX_STRICT_PLUGINS: "1" turns a plugin failure into a :class:`PluginLoadError`.
 
-The process-wide host, :func:`host`, owns ``artifex_core._registry.encoders`` and the other module-level
+The process-wide host, :func:`host`, owns ``artifex_core.encoders`` and the other module-level
 registries; :mod:`artifex_core._plugins` is a thin facade over it. A host of one's own is isolated:
 
 Example:
@@ -510,7 +510,7 @@ _DEFAULT = PluginHost(_registry.registries)
 
 
 def host() -> PluginHost:
-    """The process-wide host: it owns ``artifex_core._registry.encoders`` (and the other module-level
+    """The process-wide host: it owns ``artifex_core.encoders`` (and the other module-level
     registries) and is what :mod:`artifex_core._plugins` and the CLI use.
 
     Example:

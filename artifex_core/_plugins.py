@@ -8,8 +8,8 @@ entry point and loaded lazily, once, on first registry use. Each plugin's import
 isolated: a failing plugin is recorded and warned about, and what it registered is rolled back, while
 everything else keeps working.
 
-The functions below delegate to the process-wide :class:`~artifex_core._host.PluginHost`,
-:func:`artifex_core._host.host`, which holds all the state.
+The functions below delegate to the process-wide :class:`~artifex_core.PluginHost`,
+:func:`artifex_core.host`, which holds all the state.
 
 Environment:
     ARTIFEX_DISABLE_PLUGINS: comma-separated entry-point or distribution names to block before import.

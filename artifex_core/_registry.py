@@ -6,7 +6,7 @@ imports JAX. Every entry also answers to its qualified id ``plugin:name``; a nam
 register is reported when looked up, never silently overwritten.
 
 This module knows nothing about plugin loading: a registry calls the *loader* it was given (the
-:class:`~artifex_core._host.PluginHost` installs its ``load``) before answering a lookup. The module-level
+:class:`~artifex_core.PluginHost` installs its ``load``) before answering a lookup. The module-level
 ``encoders``, ``decoders``, ... and ``registries`` are the default host's registries.
 
 Example:
@@ -499,7 +499,7 @@ class Registries:
 
 
 registries = Registries()
-"""The default host's registries (:func:`artifex_core._host.host` installs its loader on them)."""
+"""The default host's registries (:func:`artifex_core.host` installs its loader on them)."""
 encoders = registries.encoders
 decoders = registries.decoders
 losses = registries.losses

@@ -189,7 +189,7 @@ def save_bar_chart(
     height: float = 3.2,
     dpi: int = 100,
 ) -> Path:
-    """Draw non-negative ``values`` as a bar chart PNG with matplotlib (:func:`artifex_core._charts.bar_chart`).
+    """Draw non-negative ``values`` as a bar chart PNG with matplotlib (:func:`artifex_core.bar_chart`).
 
     One bar per value, ``sort`` orders them from largest to smallest; the image is ``width`` x ``height``
     inches at ``dpi``.

@@ -54,11 +54,11 @@ class ConformanceError(AssertionError):
 def isolated_registries(plugin_host: PluginHost | None = None) -> Iterator[PluginHost]:
     """Run a block against the host's loaded state and put everything back afterwards.
 
-    Loads the installed plugins, takes :meth:`~artifex_core._host.PluginHost.snapshot`
+    Loads the installed plugins, takes :meth:`~artifex_core.PluginHost.snapshot`
     and restores it on exit: registry entries, plugins (and the commands they added) and statuses.
 
     Args:
-        plugin_host: The host to isolate (default: the process-wide one, :func:`artifex_core._host.host`).
+        plugin_host: The host to isolate (default: the process-wide one, :func:`artifex_core.host`).
 
     Yields:
         The host.
@@ -83,7 +83,7 @@ def artifex_registries() -> Iterator[PluginHost]:
 def artifex_plugin() -> Iterator[Callable[..., PluginStatus]]:
     """Pytest fixture: a function registering a plugin object for this test only (registries isolated).
 
-    It takes the arguments of :meth:`~artifex_core._host.PluginHost.register`.
+    It takes the arguments of :meth:`~artifex_core.PluginHost.register`.
     """
     with isolated_registries() as isolated:
         yield isolated.register

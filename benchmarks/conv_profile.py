@@ -172,9 +172,9 @@ def alternatives(steps: int = 4, repeats: int = 4) -> list[dict[str, Any]]:
     import optax
     from flax import nnx
 
-    from artifex_plugins.data._mnist import load_mnist
-    from artifex_core.data._pipeline import epoch_permutation, host_splits, put_split
-    from artifex_core.training._steps import StepSpec, make_train_step
+    from artifex_plugins.data import load_mnist
+    from artifex_core.data import epoch_permutation, host_splits, put_split
+    from artifex_core.training import StepSpec, make_train_step
     from jax_bench import build
 
     ds = load_mnist()

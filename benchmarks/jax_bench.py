@@ -36,8 +36,8 @@ def build(case: str, seed: int = 0) -> tuple[Any, Any]:
     """The case's model through the library's factory, and its ``ModelConfig``."""
     from flax import nnx
 
-    from artifex_core._config import ModelConfig
-    from artifex_core._factory import create_model
+    from artifex_core import ModelConfig
+    from artifex_core import create_model
 
     cfg = ModelConfig.model_validate(MODELS[case].model_config())
     return create_model(cfg, rngs=nnx.Rngs(seed)), cfg
@@ -60,9 +60,10 @@ def bench_library_step(case: str, num_steps: int, steps: int, repeats: int, batc
     import optax
     from flax import nnx
 
-    from artifex_plugins.data._mnist import load_mnist
-    from artifex_core.data._pipeline import epoch_permutation, host_splits, put_split
-    from artifex_core.training._steps import StepSpec, make_flat_train_step
+    from artifex_plugins.data import load_mnist
+    from artifex_core.data import epoch_permutation, host_splits, put_split
+    from artifex_core.training import StepSpec
+    from artifex_core.training._steps import make_flat_train_step
 
     spec = MODELS[case]
     model, _ = build(case)
@@ -126,7 +127,7 @@ def bench_nnx_jit(case: str, steps: int, repeats: int, batch_size: int) -> Resul
     import optax
     from flax import nnx
 
-    from artifex_plugins.data._mnist import load_mnist
+    from artifex_plugins.data import load_mnist
 
     spec = MODELS[case]
     model, _ = build(case)

@@ -80,7 +80,7 @@ class _Hook(importlib.abc.MetaPathFinder):
         return spec
 
 sys.meta_path.insert(0, _Hook())
-from artifex_core._registry import datasets
+from artifex_core import datasets
 if "mnist" not in datasets:  # older checkouts: the built-in plugin did not register datasets yet
     datasets.register("mnist", "artifex_plugins.data._mnist:load_mnist")
 from artifex_core.cli import main

@@ -34,7 +34,7 @@ PY = sys.executable
 # Registers MNIST when the built-in plugin of this checkout does not yet, then runs the real CLI.
 _CLI = (
     "import sys\n"
-    "from artifex_core._registry import datasets\n"
+    "from artifex_core import datasets\n"
     "if 'mnist' not in datasets:\n"
     "    datasets.register('mnist', 'artifex_plugins.data._mnist:load_mnist')\n"
     "from artifex_core.cli import main\n"

@@ -159,7 +159,7 @@ def test_nav_lists_every_page_and_only_existing_ones() -> None:
 def test_cli_reference_covers_every_command_and_option() -> None:
     import typer
 
-    from artifex_core.cli._app import app
+    from artifex_core.cli import app
 
     page = _page("guide/cli.md")
     group = typer.main.get_command(app)
@@ -188,7 +188,7 @@ def _tutorial_files() -> dict[str, str]:
 
 
 def test_tutorial_declares_the_entry_point_the_core_loads() -> None:
-    from artifex_core._plugins import ENTRY_POINT_GROUP
+    from artifex_core import ENTRY_POINT_GROUP
 
     files = _tutorial_files()
     assert set(files) >= {
@@ -217,7 +217,7 @@ def test_tutorial_plugin_works(tmp_path: Path) -> None:
     sys.path.insert(0, package_root)
     try:
         with isolated_registries():
-            from artifex_core._plugins import register_plugin
+            from artifex_core import register_plugin
 
             plugin = importlib.import_module("artifex_freebits")
             status = register_plugin(plugin, name="freebits", dist="artifex-freebits", version="0.1.0")
@@ -246,7 +246,7 @@ def test_docstring_tidying_for_the_site() -> None:
     finally:
         sys.path.remove(str(DOCS / "_griffe"))
     assert tidy("Summary.\n\nExample:\n    >>> 1\n    1\n") == "Summary.\n\nExamples:\n    >>> 1\n    1\n"
-    assert tidy("See :class:`Registry` and :func:`~artifex_core._config.load_config`.") == (
+    assert tidy("See :class:`Registry` and :func:`~artifex_core.load_config`.") == (
         "See `Registry` and `load_config`."
     )
     table = (

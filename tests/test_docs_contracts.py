@@ -8,7 +8,7 @@ from typing import Any
 
 import artifex_core
 from artifex_core.testing import check_logger, isolated_registries
-from artifex_core.training._loggers import build_loggers
+from artifex_core.training import build_loggers
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "write-a-plugin.md"
 
@@ -56,9 +56,9 @@ def test_the_logger_example_conforms_and_logs_every_epoch_exactly_once(tmp_path:
 def test_the_metric_example_conforms_and_its_recipe_is_found() -> None:
     import numpy as np
 
-    from artifex_core._registry import metrics, recipes
+    from artifex_core import metrics, recipes
     from artifex_core.testing import check_metric
-    from artifex_core.training._recipes import recipe
+    from artifex_core.training import recipe
 
     namespace: dict[str, Any] = {"__name__": "contract_metric"}
     exec(compile(_contract_block("metric"), str(PAGE), "exec"), namespace)  # noqa: S102 - our own docs

@@ -123,7 +123,7 @@ def test_plugin_model_built_by_name_through_create_model() -> None:
     from flax import nnx
 
     from artifex_core import ModelConfig, create_model
-    from artifex_core._registry import models
+    from artifex_core import models
 
     cfg = ModelConfig(model="tiny_vae", encoder="tiny", input_dim=(6,), latent_dim=2, hidden_dims=(4,),
                       parameters={"free_bits": 0.5})

@@ -30,7 +30,7 @@ __all__ = ["EvaluateProgress", "evaluate_cmd", "register"]
 class EvaluateProgress:
     """Tells on stderr what ``artifex evaluate`` is doing: a live bar on a terminal, plain lines otherwise.
 
-    Implements :class:`artifex_core.training._evaluate.EvaluationProgress`, plus :meth:`stage` for the steps
+    Implements :class:`artifex_core.training.EvaluationProgress`, plus :meth:`stage` for the steps
     before the metrics (loading the run, the data).
 
     Args:

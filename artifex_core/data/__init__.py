@@ -20,12 +20,23 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artifex_core.data._checks import TrainingDataError, check_training_data
 from artifex_core.data._dataset import Dataset, DatasetError, DatasetUnavailableError, binarize_fixed
 from artifex_core.data._files import load_image_folder, load_npz
 from artifex_core.data._loading import is_dataset_path, load_dataset
+
+if TYPE_CHECKING:
+    from artifex_core.data._pipeline import (
+        DeviceSplit,
+        dynamic_binarize,
+        epoch_permutation,
+        gather_batch,
+        host_splits,
+        put_split,
+        to_float,
+    )
 
 __all__ = [
     "Dataset",
@@ -44,9 +55,10 @@ __all__ = [
     "load_image_folder",
     "load_npz",
     "put_split",
+    "to_float",
 ]
 
-_LAZY = {"DeviceSplit", "dynamic_binarize", "epoch_permutation", "gather_batch", "host_splits", "put_split"}
+_LAZY = {"DeviceSplit", "dynamic_binarize", "epoch_permutation", "gather_batch", "host_splits", "put_split", "to_float"}
 
 
 def __getattr__(name: str) -> Any:

@@ -87,13 +87,13 @@ def check_training_data(dataset: Any, *, num_classes: int | None, conditional: b
     model needs labels on both splits and a ``num_classes`` (``dataset.num_classes`` when None).
 
     Args:
-        dataset: A :class:`~artifex_core.data._dataset.Dataset` (or anything with ``name``, ``train_images``,
+        dataset: A :class:`~artifex_core.data.Dataset` (or anything with ``name``, ``train_images``,
             ``test_images``, ``train_labels``, ``test_labels`` and optionally ``num_classes``).
         num_classes: Number of classes the model is built for, or None.
         conditional: Whether the model is conditioned on the labels.
 
     Raises:
-        TrainingDataError: A :class:`~artifex_core.data._dataset.DatasetError` naming the dataset, the split,
+        TrainingDataError: A :class:`~artifex_core.data.DatasetError` naming the dataset, the split,
             the index and the bad value.
 
     Example:

@@ -1,7 +1,7 @@
 """Evaluation: the :class:`Metric` contract, the test split it is given and the model-agnostic test loss.
 
 The metrics themselves are registered in the ``metrics`` registry by plugins (the built-in plugin's are in
-:mod:`artifex_plugins.metrics`); :func:`artifex_core.training._evaluate.evaluate_run` runs every one that
+:mod:`artifex_plugins.metrics`); :func:`artifex_core.training.evaluate_run` runs every one that
 applies. Importing this package imports no JAX.
 
 - :mod:`~artifex_core.evaluation._metric`: :class:`Metric`, :class:`EvalData`, :func:`metric_options`.

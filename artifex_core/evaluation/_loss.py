@@ -1,6 +1,6 @@
 """The test loss: the model's own ``loss_fn`` on the test split, each term averaged over the examples.
 
-Model-agnostic (it needs only the :class:`~artifex_core._protocols.GenerativeModel` ``loss_fn``), so it lives
+Model-agnostic (it needs only the :class:`~artifex_core.GenerativeModel` ``loss_fn``), so it lives
 in the core; the built-in plugin registers it as the ``test_loss`` metric. For the VAE family the terms are
 the −ELBO (``loss``) and its reconstruction and KL parts, in nats per example, as the trainer's test
 evaluation computes them (every schedule finished, the same jitted step).

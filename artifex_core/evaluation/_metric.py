@@ -5,7 +5,7 @@ A metric is a :class:`Metric` subclass registered by name, lazily (``"module:Cla
 
     registry.metrics.register("mean_pixel", "my_plugin.metrics:MeanPixel", summary="Mean test pixel value")
 
-For each run, :func:`artifex_core.training._evaluate.evaluate_run` instantiates the class with the options it
+For each run, :func:`artifex_core.training.evaluate_run` instantiates the class with the options it
 declares (keyword arguments of ``__init__`` with defaults, e.g. ``k`` for the IWAE bound: ``artifex evaluate
 --k 5000`` or ``--option iwae.k=5000``), asks :meth:`Metric.applies` whether it fits the run's model and
 calls :meth:`Metric.compute` with the test split as the model sees it (:class:`EvalData`). What ``compute``
@@ -51,7 +51,7 @@ class EvalData:
         x_test: ``float32`` test examples in data space, binarized as the trainer binarized them (the same
             seeded bits), first ``--limit`` only.
         y_test: Their labels (``(N,)`` integers), or ``None`` for an unlabelled dataset.
-        dataset: The whole :class:`~artifex_core.data._dataset.Dataset` (e.g. its training split, its name).
+        dataset: The whole :class:`~artifex_core.data.Dataset` (e.g. its training split, its name).
 
     Example:
         >>> EvalData(np.zeros((4, 2), np.float32), np.arange(4), dataset=None).x_test.shape

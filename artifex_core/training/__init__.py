@@ -1,9 +1,10 @@
 """Training: ``TrainConfig``, run plans, the model-agnostic :class:`Trainer`, checkpoints, data parallelism,
-run folders.
+run folders, evaluation.
 
-A run is planned once (:func:`plan_run`: every config resolved and checked, nothing written), then executed
-(:func:`run_plan`); :func:`run_training` does both. ``TrainConfig``, ``RunDir``, ``Callback``, ``Logger``,
-``JsonlLogger`` and the plan module import no JAX; the rest is imported on first use.
+This ``__init__`` is the package's public API (its modules are private). A run is planned once
+(:func:`plan_run`: every config resolved and checked, nothing written), then executed (:func:`run_plan`);
+:func:`run_training` does both. ``TrainConfig``, ``RunDir``, ``RunLock``, ``Callback``, ``Logger`` and
+``JsonlLogger`` import no JAX; the rest is imported on first use.
 
 Example:
     >>> from artifex_core.training import TrainConfig
@@ -14,61 +15,147 @@ Example:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artifex_core.training._callbacks import Callback, FitResult
-from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig
-from artifex_core.training._loggers import JsonlLogger, Logger, LoggerWarning
+from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig, TrainConfigError
+from artifex_core.training._loggers import JsonlLogger, Logger, LoggerGroup, LoggerWarning, build_loggers, logger_names
 from artifex_core.training._run_dir import RunDir, RunDirError
+from artifex_core.training._run_lock import RunLock, RunLockedError
+
+if TYPE_CHECKING:
+    from artifex_core.training._trainer import NonFiniteLossError, Trainer
+    from artifex_core.training._checkpoint import CheckpointError, CheckpointWarning, Checkpointer
+    from artifex_core.training._curves import CurvesCallback
+    from artifex_core.training._compile_cache import compile_cache_disabled, enable_compile_cache
+    from artifex_core.training._evaluate import EVALUATION_FILE, EvaluationProgress, MetricOptionError, evaluate_run, load_test_split, read_evaluation, save_evaluation, select_metrics
+    from artifex_core.training._sharding import init_distributed, is_main_process, make_mesh, replicated_sharding
+    from artifex_core.training._optim import make_optimizer, make_schedule
+    from artifex_core.training._plan import FitPlan, RunPlan, RunSetupError, model_config_for, plan_fit, plan_run, resolve_train_config
+    from artifex_core.training._recipes import Recipe, RecipeError, default_recipe, load_recipe, recipe
+    from artifex_core.training._resources import ResourceError, check_model_fits
+    from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
+    from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
+    from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
 __all__ = [
+    "EVALUATION_FILE",
     "OPTIMIZERS",
     "SCHEDULES",
     "Callback",
+    "CheckpointError",
+    "CheckpointWarning",
     "Checkpointer",
     "CurvesCallback",
+    "EvaluationProgress",
     "FitPlan",
     "FitResult",
     "JsonlLogger",
+    "LoadedRun",
     "Logger",
+    "LoggerGroup",
     "LoggerWarning",
+    "MetricOptionError",
     "NonFiniteLossError",
     "Optimizer",
+    "Recipe",
+    "RecipeError",
+    "ResourceError",
     "RunDir",
     "RunDirError",
+    "RunLock",
+    "RunLockedError",
     "RunPlan",
+    "RunSetupError",
     "Schedule",
+    "StepSpec",
     "TrainConfig",
+    "TrainConfigError",
     "Trainer",
+    "TrainingRun",
+    "build_loggers",
+    "build_model",
+    "check_model_fits",
+    "compile_cache_disabled",
+    "default_recipe",
     "enable_compile_cache",
+    "evaluate_run",
     "init_distributed",
+    "is_main_process",
+    "load_recipe",
     "load_run",
+    "load_test_split",
+    "log_scalars",
+    "logger_names",
     "make_mesh",
     "make_optimizer",
     "make_schedule",
+    "make_train_step",
+    "model_config_for",
     "plan_fit",
     "plan_run",
+    "read_evaluation",
+    "recipe",
+    "record_scalars",
+    "replicated_sharding",
+    "resolve_train_config",
+    "run_params",
     "run_plan",
     "run_training",
+    "save_evaluation",
+    "scalar_metrics",
+    "select_metrics",
 ]
 
 _LAZY = {
     "NonFiniteLossError": "artifex_core.training._trainer",
     "Trainer": "artifex_core.training._trainer",
+    "CheckpointError": "artifex_core.training._checkpoint",
+    "CheckpointWarning": "artifex_core.training._checkpoint",
     "Checkpointer": "artifex_core.training._checkpoint",
     "CurvesCallback": "artifex_core.training._curves",
+    "compile_cache_disabled": "artifex_core.training._compile_cache",
     "enable_compile_cache": "artifex_core.training._compile_cache",
+    "EVALUATION_FILE": "artifex_core.training._evaluate",
+    "EvaluationProgress": "artifex_core.training._evaluate",
+    "MetricOptionError": "artifex_core.training._evaluate",
+    "evaluate_run": "artifex_core.training._evaluate",
+    "load_test_split": "artifex_core.training._evaluate",
+    "read_evaluation": "artifex_core.training._evaluate",
+    "save_evaluation": "artifex_core.training._evaluate",
+    "select_metrics": "artifex_core.training._evaluate",
     "init_distributed": "artifex_core.training._sharding",
+    "is_main_process": "artifex_core.training._sharding",
     "make_mesh": "artifex_core.training._sharding",
+    "replicated_sharding": "artifex_core.training._sharding",
     "make_optimizer": "artifex_core.training._optim",
     "make_schedule": "artifex_core.training._optim",
     "FitPlan": "artifex_core.training._plan",
     "RunPlan": "artifex_core.training._plan",
+    "RunSetupError": "artifex_core.training._plan",
+    "model_config_for": "artifex_core.training._plan",
     "plan_fit": "artifex_core.training._plan",
     "plan_run": "artifex_core.training._plan",
+    "resolve_train_config": "artifex_core.training._plan",
+    "Recipe": "artifex_core.training._recipes",
+    "RecipeError": "artifex_core.training._recipes",
+    "default_recipe": "artifex_core.training._recipes",
+    "load_recipe": "artifex_core.training._recipes",
+    "recipe": "artifex_core.training._recipes",
+    "ResourceError": "artifex_core.training._resources",
+    "check_model_fits": "artifex_core.training._resources",
+    "LoadedRun": "artifex_core.training._run",
+    "TrainingRun": "artifex_core.training._run",
+    "build_model": "artifex_core.training._run",
     "load_run": "artifex_core.training._run",
     "run_plan": "artifex_core.training._run",
     "run_training": "artifex_core.training._run",
+    "StepSpec": "artifex_core.training._steps",
+    "make_train_step": "artifex_core.training._steps",
+    "scalar_metrics": "artifex_core.training._steps",
+    "log_scalars": "artifex_core.training._tracking",
+    "record_scalars": "artifex_core.training._tracking",
+    "run_params": "artifex_core.training._tracking",
 }
 
 

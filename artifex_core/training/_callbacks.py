@@ -29,7 +29,7 @@ class Callback:
     """Hooks called by :meth:`Trainer.fit`; override what you need (all are no-ops here).
 
     Plain callbacks run in every process, in the order given, and an exception in one stops the run.
-    Loggers (:class:`~artifex_core.training._loggers.Logger`) are callbacks with their own rules.
+    Loggers (:class:`~artifex_core.training.Logger`) are callbacks with their own rules.
     """
 
     def on_fit_start(self, trainer: Trainer, start_epoch: int) -> None:

@@ -124,7 +124,7 @@ class TrainConfig(BaseModel):
 
     def resolved_binarize(self, model_config: ModelConfig | None) -> Literal["none", "dynamic", "fixed"]:
         """``binarize`` with ``auto`` resolved for ``model_config``'s model: dynamic when it declares a
-        likelihood for binary data (:func:`artifex_core._params.binary_likelihood`), otherwise none (also
+        likelihood for binary data (:func:`artifex_core.binary_likelihood`), otherwise none (also
         without a model config)."""
         if self.binarize != "auto":
             return self.binarize

@@ -1,6 +1,6 @@
 """``curves.png``: the run's loss curves, redrawn from ``metrics.jsonl`` after every epoch.
 
-:func:`~artifex_core.training._run.run_training` attaches a :class:`CurvesCallback` to every run (in the
+:func:`~artifex_core.training.run_training` attaches a :class:`CurvesCallback` to every run (in the
 main process). It draws after each epoch's checkpoint, from the rows ``metrics.jsonl`` keeps, so after a
 resume the curves show the run's whole history and none of the epochs that were dropped; a finished run
 resumed with nothing left to train gets its curves at the fit's end. matplotlib is imported when the
@@ -43,7 +43,7 @@ CURVES = "curves.png"
 
 
 class CurvesCallback(Callback):
-    """Draws ``RUN/curves.png`` (:func:`artifex_core._charts.curves_figure`) from ``metrics.jsonl``.
+    """Draws ``RUN/curves.png`` (:func:`artifex_core.curves_figure`) from ``metrics.jsonl``.
 
     Args:
         run_dir: The run folder.

@@ -168,7 +168,7 @@ def load_test_split(loaded: Any, *, limit: int | None = None, dataset: Dataset |
     """The run's test split as its model saw it in training: same seeded split and binarization, ``float32``.
 
     Args:
-        loaded: A :class:`~artifex_core.training._run.LoadedRun`.
+        loaded: A :class:`~artifex_core.training.LoadedRun`.
         limit: Keep the first ``limit`` test examples.
         dataset: The run's data (default: loaded again from its train config).
     """
@@ -222,7 +222,7 @@ def evaluate_run(
     """Every registered metric that applies to the run (or those named in ``metrics``); JSON-ready.
 
     Args:
-        loaded: From :func:`artifex_core.training._run.load_run`.
+        loaded: From :func:`artifex_core.training.load_run`.
         dataset: The data the run was trained on (default: loaded again from its train config).
         metrics: Metric names to run (default: all registered); a named metric that does not apply is
             reported as ``{"skipped": "does not apply to this run"}``.
@@ -342,7 +342,7 @@ def save_evaluation(
     """Write ``report`` with the ``arguments`` that made it as the run's ``evaluation.json``, atomically.
 
     The file holds the report (its ``checkpoint_epoch`` among it), ``arguments``, when it was written and
-    the versions it ran on (:func:`artifex_core.report._provenance.provenance`). A crash leaves the previous
+    the versions it ran on (:func:`artifex_core.report.provenance`). A crash leaves the previous
     file whole (:mod:`artifex_core._atomic`).
 
     Args:

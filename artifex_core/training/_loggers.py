@@ -87,7 +87,7 @@ class Logger(Callback):
       ``step``), ``epoch_time_s``, ``eval_time_s``, ``examples_per_s`` and ``elapsed_s`` (including the time
       before a resume).
     - ``on_images(trainer, epoch: int, images: Mapping[str, np.ndarray])``: after the run folder's pictures
-      of epoch ``epoch`` were drawn (by :func:`~artifex_core.training._run.run_training` with pictures on,
+      of epoch ``epoch`` were drawn (by :func:`~artifex_core.training.run_training` with pictures on,
       after the epoch's checkpoint). ``images`` maps each picture's name (``samples``, ``reconstructions``,
       ``traversals`` or ``codebook_usage``: the PNG's stem in the run folder) to its pixels as ``uint8``
       ``(H, W, C)``, C 1, 3 or 4. Not called by a bare :class:`~artifex_core.training.Trainer`.

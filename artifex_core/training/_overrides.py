@@ -50,7 +50,7 @@ def apply_sets(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply ``key=value`` overrides (values parsed as YAML) to the part each key belongs to.
 
-    Each value is checked as :func:`~artifex_core._config.apply_overrides` checks it (plain JSON values,
+    Each value is checked as :func:`~artifex_core.apply_overrides` checks it (plain JSON values,
     finite numbers, integers in range, bounded nesting), with the key as typed: errors name ``train.seed``,
     not the ``seed`` it is routed to.
 

@@ -4,7 +4,7 @@
 :class:`RunPlan`: the model config validated for the dataset, the dataset and its info, ``binarize="auto"``
 resolved, the conditioning (labels, number of classes), the device mesh, the loggers (qualified ids), the run
 folder and what a resume continues from. :func:`plan_fit` is its trainer part, a :class:`FitPlan`: what
-:class:`~artifex_core.training.Trainer` is built from. :func:`~artifex_core.training._run.run_plan` executes a
+:class:`~artifex_core.training.Trainer` is built from. :func:`~artifex_core.training.run_plan` executes a
 plan; nothing here builds a model or writes a file.
 
 Example:
@@ -84,7 +84,7 @@ class FitPlan:
 
 @dataclass(frozen=True, eq=False)
 class RunPlan:
-    """A whole run, planned by :func:`plan_run` and executed by :func:`~artifex_core.training._run.run_plan`.
+    """A whole run, planned by :func:`plan_run` and executed by :func:`~artifex_core.training.run_plan`.
 
     Attributes:
         model_config: The model config, validated for the dataset and buildable.
@@ -157,7 +157,7 @@ def model_config_for(model_data: Mapping[str, Any] | ModelConfig, dataset: Datas
 
 def resolve_train_config(train_cfg: TrainConfig, model_cfg: ModelConfig | None) -> TrainConfig:
     """``train_cfg`` with ``binarize="auto"`` resolved from the likelihood the model declares
-    (:func:`artifex_core._params.binary_likelihood`); without a model config, ``"auto"`` means none."""
+    (:func:`artifex_core.binary_likelihood`); without a model config, ``"auto"`` means none."""
     resolved = train_cfg.resolved_binarize(model_cfg)
     return train_cfg if resolved == train_cfg.binarize else train_cfg.model_copy(update={"binarize": resolved})
 
@@ -283,7 +283,7 @@ def plan_run(
     3. the dataset (``dataset``, or ``load_dataset(train_config.dataset, ...)``);
     4. the model config for the dataset (:func:`model_config_for`) and, on ``resume``, that it is the run's;
     5. the trainer's part (:func:`plan_fit`): binarization, conditioning, data checks, the mesh;
-    6. that the model fits in memory (:func:`~artifex_core.training._resources.check_model_fits`).
+    6. that the model fits in memory (:func:`~artifex_core.training.check_model_fits`).
 
     Args:
         model_config: The model (a mapping or a :class:`~artifex_core.ModelConfig`; completed and validated

@@ -1,6 +1,6 @@
-"""Whole runs: execute a :class:`~artifex_core.training._plan.RunPlan` into its run folder; reload a run.
+"""Whole runs: execute a :class:`~artifex_core.training.RunPlan` into its run folder; reload a run.
 
-:func:`run_training` is :func:`~artifex_core.training._plan.plan_run` (every config resolved and checked,
+:func:`run_training` is :func:`~artifex_core.training.plan_run` (every config resolved and checked,
 nothing written) followed by :func:`run_plan` (lock the folder, build the model, train, write the pictures).
 
 Example:
@@ -119,7 +119,7 @@ def run_training(
         RunDirError: The folder is not trainable (foreign, trained without ``resume``, locked by another
             process), or ``resume`` would change the model.
         NonFiniteLossError: Training diverged (checkpoints are kept; this run's train changes are undone).
-        Exception: Whatever :func:`~artifex_core.training._plan.plan_run` raises for a config that does not fit.
+        Exception: Whatever :func:`~artifex_core.training.plan_run` raises for a config that does not fit.
     """
     plan = plan_run(
         model_cfg, train_cfg, out_dir, dataset=dataset, resume=resume, devices=devices, pictures=pictures,
@@ -129,7 +129,7 @@ def run_training(
 
 
 def run_plan(plan: RunPlan, *, callbacks: Sequence[Callback] = ()) -> TrainingRun:
-    """Execute ``plan`` (from :func:`~artifex_core.training._plan.plan_run`): train into its run folder.
+    """Execute ``plan`` (from :func:`~artifex_core.training.plan_run`): train into its run folder.
 
     In the main process, the folder is locked for the whole run, checked again under the lock (another
     writer may have trained there since it was planned), marked as an artifex run, and its ``config.json``

@@ -2,7 +2,7 @@
 
 It needs only the model contract: ``model.train()`` / ``model.eval()`` and
 ``model.loss_fn(batch=..., step=...) -> {"loss": ..., ...}`` (``batch={"x", "y"}`` for conditional models).
-A trainer is built from a :class:`~artifex_core.training._plan.FitPlan` (or a train config and a dataset, which
+A trainer is built from a :class:`~artifex_core.training.FitPlan` (or a train config and a dataset, which
 are planned on the spot) and makes all of its state when constructed; :meth:`Trainer.fit` trains, and can be
 called again to continue.
 
@@ -60,7 +60,7 @@ def _mean(chunks: list[dict[str, np.ndarray]]) -> dict[str, float]:
 
 
 class Trainer:
-    """Train ``model`` as a :class:`~artifex_core.training._plan.FitPlan` (or ``config`` on ``dataset``) says.
+    """Train ``model`` as a :class:`~artifex_core.training.FitPlan` (or ``config`` on ``dataset``) says.
 
     Everything the training state is made of is made here: the splits on the devices, the model's state and
     the optimizer's, the step functions, the keys. :meth:`fit` only trains, and may be called again.
@@ -68,9 +68,9 @@ class Trainer:
     Args:
         model: An NNX model following the contract above. Its state is taken now (later changes to the model
             are not seen); after :meth:`fit` it holds the trained state.
-        config: The train config, or a :class:`~artifex_core.training._plan.FitPlan` (then ``dataset``,
+        config: The train config, or a :class:`~artifex_core.training.FitPlan` (then ``dataset``,
             ``run_dir``, ``conditional`` and ``devices`` come from the plan and must not be given). A config is
-            planned here with :func:`~artifex_core.training._plan.plan_fit`: without a model config,
+            planned here with :func:`~artifex_core.training.plan_fit`: without a model config,
             ``binarize="auto"`` means none (``run_training`` resolves it from the likelihood the model config
             declares).
         dataset: Train and test splits (labels required for ``conditional``); with a config only.
@@ -86,7 +86,7 @@ class Trainer:
 
     Raises:
         TrainConfigError: The config does not fit the data or the devices (see
-            :func:`~artifex_core.training._plan.plan_fit`), or the optimizer options are invalid.
+            :func:`~artifex_core.training.plan_fit`), or the optimizer options are invalid.
         DatasetError: Bad data.
         TypeError: A plan given together with ``dataset``, ``run_dir``, ``conditional`` or ``devices``.
     """
@@ -261,7 +261,7 @@ class Trainer:
         With a ``run_dir``, the folder is checked first (:meth:`RunDir.check_trainable`: a foreign folder is
         refused before anything is written; a trainer that has trained may continue in its own folder), then
         locked and its checkpoints opened for the whole call; when this process holds the lock already (as
-        :func:`~artifex_core.training._run.run_plan` does, having checked the folder), it is used as it is.
+        :func:`~artifex_core.training.run_plan` does, having checked the folder), it is used as it is.
         ``metrics.jsonl`` keeps only the rows up to the epoch this call starts from, so its epochs are strictly
         increasing whatever the moment of a crash. The loggers are closed at the end of every call.
 

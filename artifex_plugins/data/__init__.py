@@ -1,8 +1,8 @@
 """The built-in plugin's datasets (NumPy only, no JAX), registered in the ``datasets`` registry by
 :mod:`artifex_plugins.plugin`, as any plugin's datasets are:
 
-- ``mnist``: :func:`~artifex_plugins.data._mnist.load_mnist` ``(*, cache=True)``, shipped in the package;
-- ``fashion_mnist``: :func:`~artifex_plugins.data._fashion_mnist.load_fashion_mnist`
+- ``mnist``: :func:`~artifex_plugins.data.load_mnist` ``(*, cache=True)``, shipped in the package;
+- ``fashion_mnist``: :func:`~artifex_plugins.data.load_fashion_mnist`
   ``(*, root="/usr/share/datasets/fashion-mnist")``;
 - ``dsprites``: procedural dSprites (:mod:`artifex_plugins.data._dsprites`).
 
@@ -22,20 +22,31 @@ from __future__ import annotations
 from artifex_plugins.data._dsprites import (
     FACTOR_NAMES,
     FACTOR_SIZES,
+    IMAGE_SIZE,
+    NUM_IMAGES,
     DSprites,
+    classes_to_indices,
+    factor_values,
+    indices_to_classes,
     load_dsprites,
     load_dsprites_dataset,
     render_dsprites,
     sample_factors,
 )
-from artifex_plugins.data._fashion_mnist import load_fashion_mnist
+from artifex_plugins.data._fashion_mnist import DEFAULT_ROOT, load_fashion_mnist
 from artifex_plugins.data._idx import parse_idx, read_idx
 from artifex_plugins.data._mnist import load_idx_dataset, load_mnist
 
 __all__ = [
     "FACTOR_NAMES",
     "FACTOR_SIZES",
+    "IMAGE_SIZE",
+    "NUM_IMAGES",
+    "DEFAULT_ROOT",
     "DSprites",
+    "classes_to_indices",
+    "factor_values",
+    "indices_to_classes",
     "load_dsprites",
     "load_dsprites_dataset",
     "load_fashion_mnist",

@@ -233,7 +233,7 @@ class DSprites:
         return (DSprites(self.images[train], self.indices[train]), DSprites(self.images[test], self.indices[test]))
 
     def as_dataset(self, test_fraction: float = 0.1, *, seed: int = 0) -> Dataset:
-        """A :class:`~artifex_core.data._dataset.Dataset` (images 0/255, labels = shape) split as
+        """A :class:`~artifex_core.data.Dataset` (images 0/255, labels = shape) split as
         :meth:`train_test_split` with the same arguments, whose test split's ``.classes`` are the factors."""
         train, test = self.train_test_split(test_fraction, seed=seed)
         info = {"factors": ", ".join(FACTOR_NAMES), "source": f"procedural dSprites {_VERSION}"}
@@ -300,7 +300,7 @@ def load_dsprites_dataset(
     test_fraction: float = 0.1,
     cache: bool | str | Path = True,
 ) -> Dataset:
-    """dSprites as a :class:`~artifex_core.data._dataset.Dataset` (labels: the shape, 3 classes).
+    """dSprites as a :class:`~artifex_core.data.Dataset` (labels: the shape, 3 classes).
 
     ``load_dsprites(n, seed=seed).train_test_split(test_fraction, seed=seed)`` gives the same split with
     all factors (for MIG on the test split).

@@ -1,6 +1,6 @@
 """The built-in plugin's experiment-tracking loggers (``artifex train --logger NAME``).
 
-- ``tensorboard``: :class:`~artifex_plugins.loggers._tensorboard.TensorBoardLogger`, event files in
+- ``tensorboard``: :class:`~artifex_plugins.loggers.TensorBoardLogger`, event files in
   ``RUN/tensorboard/`` (tensorboardX).
 
 Importing this package imports no writer library; each logger imports its own when it is built.

@@ -4,7 +4,7 @@ A :class:`ReconstructionLoss` is a likelihood: it maps *raw* decoder outputs and
 per-example negative log-likelihood, summed over each example's data dimensions (shape ``(B,)``, in
 nats up to a constant), and knows how raw outputs map to data space (identity for ``mse``/``l1``,
 sigmoid for ``bce``). The built-in plugin registers the module-level objects :data:`mse`, :data:`bce`
-and :data:`l1` in ``artifex_core._registry.losses``; models resolve ``reconstruction_loss_type`` there.
+and :data:`l1` in ``artifex_core.losses``; models resolve ``reconstruction_loss_type`` there.
 
 A plugin may also register a plain callable ``(reconstructed, x) -> scalar``: :func:`as_likelihood`
 wraps it (identity data mapping; a per-example result is averaged over the batch).

@@ -17,7 +17,7 @@ Conventions shared by the whole family:
   a bound an NLL); :attr:`VAE.latent_type` declares the latent (``"gaussian"``: posterior
   ``N(mean, exp(log_var))`` from ``encode``, prior ``N(0, I)``).
 * The latent is a composed strategy, ``model.latent`` (:mod:`artifex_plugins.vae._latents`): a
-  :class:`~artifex_plugins.vae._latents.GaussianLatent` here (reparameterized posterior, KL, ``N(0, I)``
+  :class:`~artifex_plugins.vae.GaussianLatent` here (reparameterized posterior, KL, ``N(0, I)``
   prior), a vector-quantized one in :class:`~artifex_plugins.vae.VQVAE`. The model runs encoder and decoder
   and asks the strategy for everything in between.
 * The objective is :meth:`VAE.loss_terms` (public hook): ``loss_fn`` computes the reconstruction term,

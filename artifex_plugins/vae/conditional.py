@@ -10,7 +10,7 @@ arrays are labels, floating or boolean arrays one-hot rows, as the wrappers read
   model's rng stream (or ``rngs``).
 * Integer labels outside ``[0, condition_dim)`` (e.g. -1, or 10 for 10 classes) raise ``ValueError``
   naming the value and its index when the labels are concrete. Under ``jit`` nothing can raise: the
-  wrappers' :class:`~artifex_plugins.vae._layers.LabelEmbedding` turns such labels into NaN embeddings, so
+  wrappers' :class:`~artifex_plugins.vae.LabelEmbedding` turns such labels into NaN embeddings, so
   the affected outputs and the loss are NaN (the trainer's NaN guard stops the run); a label is never
   wrapped to another class.
 

@@ -118,7 +118,7 @@ class MLPDecoder(_Decoder):
 class _ConvDecoder(_Decoder):
     """Shared logic of the CNN and ResNet decoders: project z to a small grid, one ``stage`` per hidden dim
     (upsampling 2x), output conv. A subclass names its stage factory
-    (:class:`~artifex_plugins.vae._blocks.Stage`) in ``stage``; the signature and the rest are all here."""
+    (:class:`~artifex_plugins.vae.Stage`) in ``stage``; the signature and the rest are all here."""
 
     output_ndim: ClassVar[int | None] = 3
     stage: ClassVar[Stage]
@@ -206,7 +206,7 @@ class CNNDecoder(_ConvDecoder):
     Upsampling is sub-pixel, not ``nnx.ConvTranspose``: a 'SAME' convolution to ``4*d`` channels followed by
     depth-to-space (pixel shuffle). With a ``ceil(kernel_size/2)`` kernel it computes the same family of
     functions as a stride-2 transposed convolution with ``kernel_size`` (see
-    :class:`~artifex_plugins.vae._blocks.SubPixelUpsample`) and measured about 3x faster on XLA:CPU (see
+    :class:`~artifex_plugins.vae.SubPixelUpsample`) and measured about 3x faster on XLA:CPU (see
     ARCHITECTURE.md). Kernels start with ICNR init.
 
     ``spatial=True`` (keyword-only, for VQ-VAE): ``z`` has shape ``(B, h, w, latent_dim)`` with
@@ -240,9 +240,9 @@ class ResNetDecoder(_ConvDecoder):
     """ResNet decoder for VAE: residual stages with sub-pixel upsampling, as :class:`CNNDecoder` plans them.
 
     Each entry ``d`` of ``hidden_dims`` (decoding order, used as given) is a stage: a
-    :class:`~artifex_plugins.vae._blocks.ResidualUpBlock` (``act(skip(x) + conv(act(up(x))))``, the skip a
+    :class:`~artifex_plugins.vae.ResidualUpBlock` (``act(skip(x) + conv(act(up(x))))``, the skip a
     learned 1x1 sub-pixel projection) upsampling 2x to ``d`` channels, then ``blocks_per_stage - 1`` identity
-    :class:`~artifex_plugins.vae._blocks.ResidualBlock` s. Projection, size planning, cropping, the output
+    :class:`~artifex_plugins.vae.ResidualBlock` s. Projection, size planning, cropping, the output
     convolution (no activation) and ``spatial`` behave as in :class:`CNNDecoder`.
 
     Args:
@@ -276,7 +276,7 @@ class ConditionalDecoder(nnx.Module):
     identity path keeps ``z``'s scale, so prior samples ``z ~ N(0, I)`` stay meaningful. Spatial latents
     ``(B, h, w, latent_dim)`` get the same shift at every position.
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae._embedding.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.LabelEmbedding`).
 
     Args:
         decoder: Base decoder taking ``(B, latent_dim)`` (or spatial) latents.

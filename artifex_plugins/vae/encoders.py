@@ -82,7 +82,7 @@ class MLPEncoder(_Encoder):
     Args:
         hidden_dims: Hidden layer widths, in order (may be empty for a linear encoder).
         latent_dim: Latent space dimension.
-        activation: Activation name (see :func:`~artifex_plugins.vae._activations.get_activation`).
+        activation: Activation name (see :func:`~artifex_plugins.vae.get_activation`).
         input_dim: Shape of one input example, e.g. ``(784,)`` or ``(28, 28, 1)``; None infers it.
         rngs: Random number generators.
         precision: Precision of the matrix products (keyword-only extra).
@@ -143,7 +143,7 @@ class MLPEncoder(_Encoder):
 class _ConvEncoder(_Encoder):
     """Shared logic of the CNN and ResNet encoders: one ``stage`` per hidden dim, then pooling and latent heads.
 
-    A subclass names its stage factory (:class:`~artifex_plugins.vae._blocks.Stage`) in ``stage``; the
+    A subclass names its stage factory (:class:`~artifex_plugins.vae.Stage`) in ``stage``; the
     signature, checks, size planning and heads are all here.
     """
 
@@ -270,9 +270,9 @@ class CNNEncoder(_ConvEncoder):
 class ResNetEncoder(_ConvEncoder):
     """ResNet encoder for VAE: residual stages with stride-2 downsampling, pooling, latent heads.
 
-    Each entry of ``hidden_dims`` is one stage: a :class:`~artifex_plugins.vae._blocks.ResidualDownBlock`
+    Each entry of ``hidden_dims`` is one stage: a :class:`~artifex_plugins.vae.ResidualDownBlock`
     (``act(skip(x) + conv(act(conv_s2(x))))`` with a learned 1x1 stride-2 projection on the skip) followed by
-    ``blocks_per_stage - 1`` identity :class:`~artifex_plugins.vae._blocks.ResidualBlock` s
+    ``blocks_per_stage - 1`` identity :class:`~artifex_plugins.vae.ResidualBlock` s
     (``act(x + f(x))``). Spatial sizes, pooling, ``flatten``, ``spatial`` and lazy ``input_dim`` behave as in
     :class:`CNNEncoder`. No batch statistics are used.
 
@@ -313,7 +313,7 @@ class ConditionalEncoder(nnx.Module):
     are the base's.
 
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae._embedding.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.LabelEmbedding`).
 
     Args:
         encoder: Base encoder returning ``(mean, log_var)``.

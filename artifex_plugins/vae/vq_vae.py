@@ -1,14 +1,14 @@
 """Vector-Quantized VAE (van den Oord et al., 2017) with an optional EMA codebook.
 
 A :class:`~artifex_plugins.vae.VAE` that composes a different latent strategy,
-:class:`~artifex_plugins.vae._latents.VectorQuantizedLatent` (``model.latent``, which holds the codebook and
+:class:`~artifex_plugins.vae.VectorQuantizedLatent` (``model.latent``, which holds the codebook and
 its code statistics); everything else is the base's pipeline:
 
 * Latents are the encoder's mean ``z_e``: flat ``(B, D)`` (each vector split into ``D // embedding_dim``
   codes) or spatial ``(B, H, W, D)`` from the CNN/ResNet encoders built with ``spatial=True`` (which skip
   their dense head).
 * :meth:`VQVAE.quantize` is pure: nearest code, straight-through gradients, the codebook and commitment
-  losses. Code-usage counts (a non-``Param`` :class:`~artifex_plugins.vae._latents.CodeUsage` variable) and,
+  losses. Code-usage counts (a non-``Param`` :class:`~artifex_plugins.vae.CodeUsage` variable) and,
   with ``use_ema=True``, the EMA codebook are updated in the training path only: ``__call__`` (hence
   ``loss_fn``) while the module is in train mode (``model.train()``, the default; ``model.eval()`` freezes them).
 * ``reconstruct``, ``interpolate``, ``latent_traversal``, ``sample`` and ``generate`` decode quantized

@@ -3,7 +3,7 @@
 - A singular ``Example:`` section is read as ``Examples:``. griffe's Google parser knows only the plural
   title; a singular one would render as an admonition whose ``>>>`` lines become Markdown block quotes
   (and ``[...]`` outputs stray link references).
-- Sphinx roles such as ``:class:`Registry``` or ``:func:`~artifex_core._config.load_config``` become inline
+- Sphinx roles such as ``:class:`Registry``` or ``:func:`~artifex_core.load_config``` become inline
   code (the ``~`` form keeps the last component), instead of showing the role's colons.
 - reST "simple tables" (rows framed by ``===  ===`` border lines) become Markdown tables; each word goes
   to the last column starting at or before it, which tolerates cells that overflow their column.

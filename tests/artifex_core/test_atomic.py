@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core._atomic import atomic_open, atomic_write
+from artifex_core import atomic_open, atomic_write
 
 
 def test_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core._charts import curve_terms, curves_figure, save_curves
+from artifex_core import curve_terms, curves_figure, save_curves
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from artifex_core import ConfigError, ModelConfig, load_config
-from artifex_core._config import apply_overrides, format_validation_error
+from artifex_core import apply_overrides, format_validation_error
 
 
 def _lines(**kwargs: object) -> list[str]:
@@ -202,7 +202,7 @@ def test_load_config_checks_buildable(tmp_path: Path) -> None:
 def test_activation_names_are_those_the_registered_networks_declare(artifex_registries: object) -> None:
     from artifex_core._config import ACTIVATIONS_META, declared_activations
     from artifex_core._introspect import module_constant
-    from artifex_core._registry import decoders, encoders
+    from artifex_core import decoders, encoders
 
     # The built-in list is activations.py's, read from its source (one list, no JAX).
     builtin = module_constant(encoders.entry("mlp").meta[ACTIVATIONS_META])
@@ -219,7 +219,7 @@ def test_activation_names_are_those_the_registered_networks_declare(artifex_regi
 
 def test_any_activation_name_when_no_network_declares_any(monkeypatch: pytest.MonkeyPatch) -> None:
     from artifex_core._config import ACTIVATIONS_META
-    from artifex_core._registry import decoders, encoders
+    from artifex_core import decoders, encoders
 
     for registry in (encoders, decoders):
         for name in registry.names():

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from artifex_core import ModelConfig
-from artifex_core._config import format_validation_error
-from artifex_core._registry import decoders, encoders, models
+from artifex_core import format_validation_error
+from artifex_core import decoders, encoders, models
 
 pytest_plugins = ["artifex_core.testing"]
 
@@ -144,7 +144,7 @@ def test_checking_a_config_imports_no_jax(tmp_path: Path) -> None:
         "encoder_kwargs: {blocks_per_stage: 1}\ndecoder_kwargs: {kernel_size: 1}\n"
     )
     code = (
-        "import sys; from artifex_core._config import load_config;"
+        "import sys; from artifex_core import load_config;"
         f"load_config({str(path)!r});"
         "print('JAX' if any(m in sys.modules for m in ('jax', 'flax')) else 'NOJAX')"
     )

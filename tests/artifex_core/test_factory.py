@@ -15,7 +15,7 @@ from artifex_core import (
     create_model,
     list_models,
 )
-from artifex_core._registry import encoders, models
+from artifex_core import encoders, models
 
 TINY = {"input_dim": (12,), "latent_dim": 3, "hidden_dims": (8, 6)}
 

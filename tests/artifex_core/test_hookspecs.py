@@ -6,8 +6,8 @@ import pytest
 
 import artifex_core
 from artifex_core import _hookspecs as hookspecs
-from artifex_core._host import PluginHost, PluginLoadWarning
-from artifex_core._registry import Registries
+from artifex_core import PluginHost, PluginLoadWarning
+from artifex_core import Registries
 
 
 def _host() -> PluginHost:

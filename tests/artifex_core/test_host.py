@@ -14,8 +14,8 @@ import typer
 from typer.testing import CliRunner
 
 import artifex_core
-from artifex_core._host import ENTRY_POINT_GROUP, PluginHost, PluginLoadError, PluginLoadWarning, host
-from artifex_core._registry import Registries
+from artifex_core import ENTRY_POINT_GROUP, PluginHost, PluginLoadError, PluginLoadWarning, host
+from artifex_core import Registries
 
 runner = CliRunner()
 CORE = Path(artifex_core.__file__).parent

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from artifex_core import DatasetInfo, ModelConfig, VariantParams
 from artifex_core.data import Dataset
-from artifex_core._params import ParamsContractError, binary_likelihood
-from artifex_core._registry import losses, models
+from artifex_core import ParamsContractError, binary_likelihood
+from artifex_core import losses, models
 from artifex_core.training import TrainConfig
-from artifex_core.training._run import resolve_train_config
+from artifex_core.training import resolve_train_config
 
 pytest_plugins = ["artifex_core.testing"]
 
@@ -126,7 +126,7 @@ def test_a_model_without_params_declares_nothing(artifex_registries) -> None:
 
 
 def test_requires_condition_and_params_of_look_up_by_name(artifex_registries: Any) -> None:
-    from artifex_core._params import params_of, requires_condition
+    from artifex_core import params_of, requires_condition
 
     assert requires_condition("conditional_vae") and not requires_condition("vae")
     assert not requires_condition("no-such-model") and not requires_condition(3)

@@ -10,7 +10,7 @@ import pytest
 
 import artifex_core
 from artifex_core import _plugins as plugins
-from artifex_core._registry import encoders, losses, models
+from artifex_core import encoders, losses, models
 
 PY = sys.executable
 
@@ -25,7 +25,7 @@ def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_import_loads_no_plugin_and_no_jax() -> None:
     result = _run(
-        "import sys, artifex_core; from artifex_core._host import host;"
+        "import sys, artifex_core; from artifex_core import host;"
         "print(host().loaded, 'jax' in sys.modules, 'flax' in sys.modules)"
     )
     assert result.stdout.split() == ["False", "False", "False"], result.stderr

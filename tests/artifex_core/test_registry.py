@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from artifex_core import registry as registry_module
-from artifex_core._registry import (
+from artifex_core import (
     AmbiguousNameError,
     PluginInfo,
     Registries,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import artifex_core
-from artifex_core._registry import losses, models
+from artifex_core import losses, models
 from artifex_core.testing import ConformanceError, check_model, isolated_registries
 
 pytest_plugins = ["artifex_core.testing"]

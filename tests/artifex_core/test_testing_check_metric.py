@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from artifex_core.evaluation import Metric
-from artifex_core._registry import metrics
+from artifex_core import metrics
 from artifex_core.testing import ConformanceError, check_metric, isolated_registries, tiny_config
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core._charts import bar_chart
-from artifex_core._visualize import (
+from artifex_core import bar_chart
+from artifex_core import (
     make_image_grid,
     save_bar_chart,
     save_codebook_usage,

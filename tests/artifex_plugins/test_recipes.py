@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from artifex_core import ModelConfig
-from artifex_core._registry import recipes
+from artifex_core import recipes
 from artifex_core.training import TrainConfig
-from artifex_core.training._recipes import recipe
-from artifex_plugins._recipes import RECIPES
+from artifex_core.training import recipe
+from artifex_plugins import RECIPES
 
 MODEL = {"model": "vae", "encoder": "mlp", "decoder": "mlp", "hidden_dims": [512, 256], "latent_dim": 32,
          "activation": "relu", "parameters": {"reconstruction_loss_type": "bce"}}

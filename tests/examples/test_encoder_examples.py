@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import pytest
 from flax import nnx
 
-from artifex_core._config import ModelConfig
+from artifex_core import ModelConfig
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ Registration uses a lazy ``"module:attr"`` string and this module imports neithe
 ``artifex list`` stays fast. ``MlflowLogger`` is imported on first attribute access.
 
 Example:
-    >>> from artifex_core._registry import loggers
+    >>> from artifex_core import loggers
     >>> loggers.entry("mlflow").qualified_id
     'mlflow:mlflow'
 """
@@ -18,7 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from artifex_core import hookimpl
-from artifex_core._registry import Registries
+from artifex_core import Registries
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_mlflow.logger import MlflowLogger

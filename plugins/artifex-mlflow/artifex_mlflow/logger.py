@@ -40,15 +40,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from artifex_core._atomic import atomic_write
-from artifex_core.training._loggers import Logger
-from artifex_core.training._tracking import log_scalars, record_scalars, run_params
+from artifex_core import atomic_write
+from artifex_core.training import Logger
+from artifex_core.training import log_scalars, record_scalars, run_params
 
 if TYPE_CHECKING:  # pragma: no cover - the trainer imports JAX
     from mlflow import MlflowClient
 
-    from artifex_core.training._callbacks import FitResult
-    from artifex_core.training._trainer import Trainer
+    from artifex_core.training import FitResult
+    from artifex_core.training import Trainer
 
 __all__ = ["RUN_FILE", "MlflowLogger", "local_tracking_uri"]
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from artifex_core._registry import loggers
+from artifex_core import loggers
 from artifex_core.testing import check_logger
 from artifex_core.training import FitResult, RunDir, TrainConfig
-from artifex_core.training._tracking import record_scalars
+from artifex_core.training import record_scalars
 from artifex_mlflow import MlflowLogger
 from artifex_mlflow.logger import RUN_FILE, local_tracking_uri
 

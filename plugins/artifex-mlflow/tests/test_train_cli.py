@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 
 from artifex_core.training import RunDir
-from artifex_core.training._tracking import record_scalars
+from artifex_core.training import record_scalars
 from artifex_mlflow.logger import RUN_FILE, local_tracking_uri
 
 TINY = ["--quiet", "--batch-size", "32", "--set", "hidden_dims=[8]", "--set", "latent_dim=2"]

@@ -9,7 +9,7 @@ Registration uses lazy ``"module:attr"`` strings, and this module imports neithe
 ``artifex list`` stays fast. The public names below are imported on first attribute access.
 
 Example:
-    >>> from artifex_core._registry import models
+    >>> from artifex_core import models
     >>> models.entry("tcvae").qualified_id
     'tcvae:tcvae'
 """
@@ -20,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from artifex_core import hookimpl
-from artifex_core._registry import Registries
+from artifex_core import Registries
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_tcvae.estimators import gaussian_log_density, mws_decomposition

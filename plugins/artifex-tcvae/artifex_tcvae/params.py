@@ -4,7 +4,7 @@ Example:
     >>> p = BetaTCVAEParams(beta=4.0, dataset_size=60000)
     >>> (p.alpha, p.beta, p.gamma, p.dataset_size, p.likelihood())
     (1.0, 4.0, 1.0, 60000, 'mse')
-    >>> from artifex_core._params import DatasetInfo
+    >>> from artifex_core import DatasetInfo
     >>> BetaTCVAEParams.dataset_defaults(DatasetInfo("toy", (8, 8, 1), num_train=512))
     {'dataset_size': 512}
 """

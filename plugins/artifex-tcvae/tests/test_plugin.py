@@ -17,7 +17,7 @@ from pydantic import ValidationError
 import artifex_core
 import artifex_tcvae
 from artifex_core import ModelConfig
-from artifex_core._registry import AmbiguousNameError, models
+from artifex_core import AmbiguousNameError, models
 from artifex_core.testing import check_model, tiny_config
 
 TERMS = ("index_code_mi", "total_correlation", "dimension_wise_kl")

@@ -7,7 +7,8 @@ import typer
 from typer.core import TyperOption
 from typer.testing import CliRunner
 
-from artifex_core.cli._app import add_plugin_commands, app
+from artifex_core.cli import app
+from artifex_core.cli._app import add_plugin_commands
 
 
 @pytest.mark.filterwarnings("ignore:plugin 'broken_commands'")  # the test suite's broken plugin, on purpose

@@ -120,7 +120,7 @@ def test_real_subprocess_unknown_command_is_usage_error() -> None:
 
 
 def test_info_is_the_same_after_the_entry_was_imported() -> None:
-    from artifex_core._registry import registries
+    from artifex_core import registries
 
     before = json.loads(runner.invoke(app, ["info", "cnn", "--json"]).stdout)
     registries.encoders.entry("cnn").load()  # e.g. a model was built earlier in this process
@@ -197,7 +197,7 @@ def test_plugin_commands_and_failures_show_in_artifex_plugins() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["plugins"], ["list", "recipes"]])
 def test_main_with_plugin_commands_imports_no_jax(args: list[str]) -> None:
     code = (
-        "import sys; from artifex_core.cli._app import main;"
+        "import sys; from artifex_core.cli import main;"
         f"sys.argv = ['artifex', *{args!r}]"
         "\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('JAX' if any(m in sys.modules for m in ('jax', 'flax')) else 'NOJAX', file=sys.stderr)"

@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from artifex_core.cli import app
 from artifex_core.evaluation import Metric
-from artifex_core._registry import metrics
+from artifex_core import metrics
 from artifex_core.testing import isolated_registries
 from artifex_core.training._overrides import apply_sets, split_config
-from artifex_plugins.data._fashion_mnist import DEFAULT_ROOT
+from artifex_plugins.data import DEFAULT_ROOT
 
 runner = CliRunner()
 TINY = ["--set", "hidden_dims=[16]", "--set", "latent_dim=2", "--set", "warmup_steps=2", "--batch-size", "32"]

@@ -94,9 +94,9 @@ def test_train_logger_tensorboard_writes_what_metrics_jsonl_holds_and_resume_rep
 ) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from artifex_core._charts import save_curves
+    from artifex_core import save_curves
     from artifex_core.training import RunDir
-    from artifex_core.training._tracking import record_scalars
+    from artifex_core.training import record_scalars
 
     out = tmp_path / "run"
     args = ["train", "--dataset", str(npz), "--epochs", "2", "--out", str(out), *TINY, "--logger", "tensorboard"]

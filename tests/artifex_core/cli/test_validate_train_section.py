@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from artifex_core.cli._app import app
+from artifex_core.cli import app
 
 ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from artifex_core.data import DatasetError, TrainingDataError, check_training_data
-from artifex_core.data._dataset import Dataset
+from artifex_core.data import Dataset
 
 
 def toy(n: int = 6, *, dtype: type = np.uint8) -> Dataset:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from artifex_core.data import Dataset, DatasetError, binarize_fixed, load_dataset, load_image_folder, load_npz
-from artifex_core._registry import UnknownNameError
+from artifex_core import UnknownNameError
 
 
 def test_npz_with_splits_and_with_x_only(tmp_path: Path) -> None:

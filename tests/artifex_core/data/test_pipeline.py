@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from artifex_core.data import Dataset, DatasetError
-from artifex_core.data._pipeline import dynamic_binarize, epoch_permutation, gather_batch, host_splits, put_split, to_float
+from artifex_core.data import (
+    dynamic_binarize,
+    epoch_permutation,
+    gather_batch,
+    host_splits,
+    put_split,
+    to_float,
+)
 
 
 def _dataset(n: int = 12) -> Dataset:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core.report._compare import compare_runs, render_compare, run_labels
-from artifex_core.training._run_dir import RunDirError
+from artifex_core.report import compare_runs, render_compare, run_labels
+from artifex_core.training import RunDirError
 
 
 def _final(run: Path) -> dict:

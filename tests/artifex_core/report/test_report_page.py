@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifex_core.report._html import CSP, render_report, write_report
-from artifex_core.report._summary import read_run
-from artifex_core.training._run_dir import RunDirError
+from artifex_core.report import render_report, write_report
+from artifex_core.report._html import CSP
+from artifex_core.report import read_run
+from artifex_core.training import RunDirError
 
 
 def _rows(table: list[list[dict]]) -> dict[str, list[dict]]:

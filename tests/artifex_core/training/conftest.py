@@ -22,6 +22,6 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture(autouse=True, scope="session")
 def _compile_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """A session-private persistent XLA cache: repeated identical fits skip compilation."""
-    from artifex_core.training._compile_cache import enable_compile_cache
+    from artifex_core.training import enable_compile_cache
 
     return enable_compile_cache(tmp_path_factory.mktemp("jax-cache"))

@@ -51,7 +51,7 @@ def arm(site: str, n: int) -> None:
     """Patch the code at ``site`` to kill the process on its ``n``-th visit."""
     from artifex_core import _visualize as visualize
     from artifex_core.training import _checkpoint as checkpoint, _trainer as trainer
-    from artifex_core.training._run_dir import RunDir
+    from artifex_core.training import RunDir
 
     hit = _killer(n)
     if site == "config":

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 from artifex_core import ModelConfig
 from artifex_core.training import Checkpointer, RunDir, RunDirError, TrainConfig
-from artifex_core.training._compile_cache import compile_cache_disabled, enable_compile_cache
-from artifex_core.training._config import TrainConfigError
-from artifex_core.training._optim import make_optimizer, make_schedule
+from artifex_core.training import compile_cache_disabled, enable_compile_cache
+from artifex_core.training import TrainConfigError
+from artifex_core.training import make_optimizer, make_schedule
 
 
 def test_checkpoints_keep_the_last_n_and_the_best(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import jax.numpy as jnp
 import pytest
 
-from artifex_core.training._checkpoint import MANIFEST, CheckpointError, Checkpointer, CheckpointWarning
+from artifex_core.training import CheckpointError, Checkpointer, CheckpointWarning
+from artifex_core.training._checkpoint import MANIFEST
 
 TEMPLATE = {"w": jnp.zeros((64, 64)), "b": jnp.zeros(3, jnp.int32)}
 

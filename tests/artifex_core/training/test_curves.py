@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from artifex_core import _charts as charts
-from artifex_core._charts import save_curves
+from artifex_core import save_curves
 from artifex_core.training import FitResult, LoggerWarning, RunDir
-from artifex_core.training._curves import CurvesCallback
+from artifex_core.training import CurvesCallback
 
 
 def row(epoch: int) -> dict:

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from artifex_core._config import ModelConfig
-from artifex_core.data._dataset import Dataset
+from artifex_core import ModelConfig
+from artifex_core.data import Dataset
 from artifex_core.evaluation import EvalData, Metric
-from artifex_core._registry import AmbiguousNameError, PluginInfo, Registry, UnknownNameError, registering_as
-from artifex_core.training._config import TrainConfig
-from artifex_core.training._evaluate import MetricOptionError, evaluate_run, load_test_split, select_metrics
+from artifex_core import AmbiguousNameError, PluginInfo, Registry, UnknownNameError, registering_as
+from artifex_core.training import TrainConfig
+from artifex_core.training import MetricOptionError, evaluate_run, load_test_split, select_metrics
 
 
 class _Model:
@@ -192,7 +192,7 @@ def test_progress_counts_the_metrics_that_apply(run: SimpleNamespace, dataset: D
 
 
 def test_save_evaluation_keeps_the_report_and_its_arguments(run: SimpleNamespace, dataset: Dataset) -> None:
-    from artifex_core.training._evaluate import EVALUATION_FILE, read_evaluation, save_evaluation
+    from artifex_core.training import EVALUATION_FILE, read_evaluation, save_evaluation
 
     report = evaluate_run(run, dataset=dataset, registry=_registry(count=Count), seed=2)
     report["metrics"]["count"]["nan"] = float("nan")

@@ -11,10 +11,11 @@ import pytest
 from toy_vae import BASE, DATA, ToyVAE
 from flax import nnx
 
-from artifex_core._registry import Registry
+from artifex_core import Registry
 from artifex_core.training import Callback, JsonlLogger, Logger, LoggerWarning, RunDir, TrainConfig, Trainer
-from artifex_core.training._loggers import HOOKS, LoggerGroup, build_loggers, logger_names, qualify_loggers
-from artifex_core._registry import UnknownNameError
+from artifex_core.training import LoggerGroup, build_loggers, logger_names
+from artifex_core.training._loggers import HOOKS, qualify_loggers
+from artifex_core import UnknownNameError
 
 RECORD_KEYS = {"epoch", "step", "train", "test", "lr", "epoch_time_s", "eval_time_s", "examples_per_s", "elapsed_s"}
 

@@ -11,8 +11,8 @@ from pydantic import Field, ValidationError
 
 from artifex_core import DatasetInfo, VariantParams
 from artifex_core.data import Dataset
-from artifex_core._registry import models
-from artifex_core.training._run import RunSetupError, model_config_for
+from artifex_core import models
+from artifex_core.training import RunSetupError, model_config_for
 
 pytest_plugins = ["artifex_core.testing"]
 

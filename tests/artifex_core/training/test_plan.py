@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from toy_vae import DATA, toy_dataset
 
-from artifex_core._registry import UnknownNameError
+from artifex_core import UnknownNameError
 from artifex_core.training import RunDirError, TrainConfig
-from artifex_core.training._config import TrainConfigError
+from artifex_core.training import TrainConfigError
 from artifex_core.training._loggers import qualify_loggers
-from artifex_core.training._plan import FitPlan, RunPlan, RunSetupError, plan_fit, plan_run
-from artifex_core.training._run import run_plan
+from artifex_core.training import FitPlan, RunPlan, RunSetupError, plan_fit, plan_run
+from artifex_core.training import run_plan
 
 MODEL = {"model": "vae", "latent_dim": 2, "hidden_dims": [8], "parameters": {"reconstruction_loss_type": "bce"}}
 TRAIN = {"dataset": "bars", "epochs": 1, "batch_size": 32, "eval_batch_size": 32, "log_every": 4}

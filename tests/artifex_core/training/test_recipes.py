@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from artifex_core._registry import Registry, models, recipes
+from artifex_core import Registry, models, recipes
 from artifex_core.training import TrainConfig
-from artifex_core.training._recipes import DEFAULT, RecipeError, default_recipe, recipe
+from artifex_core.training import RecipeError, default_recipe, recipe
+from artifex_core.training._recipes import DEFAULT
 
 pytest_plugins = ["artifex_core.testing"]
 

@@ -8,7 +8,8 @@ import pytest
 
 from artifex_core import ModelConfig
 from artifex_core.training import _resources as resources
-from artifex_core.training._resources import ResourceError, check_model_fits, describe_resource_error
+from artifex_core.training import ResourceError, check_model_fits
+from artifex_core.training._resources import describe_resource_error
 
 
 def test_resource_errors_are_recognised_through_the_chain() -> None:

@@ -14,8 +14,8 @@ from PIL import Image
 
 from artifex_core.data import Dataset
 from artifex_core.training import TrainConfig, load_run, run_training
-from artifex_core.training._evaluate import evaluate_run
-from artifex_core.training._run import RunSetupError, TrainingRun, model_config_for
+from artifex_core.training import evaluate_run
+from artifex_core.training import RunSetupError, TrainingRun, model_config_for
 from artifex_plugins.data import load_mnist
 
 TRAIN = {"epochs": 2, "batch_size": 32, "eval_batch_size": 1000, "log_every": 4, "warmup_steps": 4,

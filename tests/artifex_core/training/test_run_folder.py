@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core.training._run_dir import RunDir, RunDirError
-from artifex_core.training._run_lock import RunLock, RunLockedError, holding_lock
+from artifex_core.training import RunDir, RunDirError
+from artifex_core.training import RunLock, RunLockedError
+from artifex_core.training._run_lock import holding_lock
 from artifex_core.training._segments import end_segment, start_segment
 
 
@@ -81,7 +82,7 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> None:
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
-    code = f"from artifex_core.training._run_lock import RunLock; import time; RunLock({str(tmp_path)!r}).acquire(); print('held', flush=True); time.sleep(60)"
+    code = f"from artifex_core.training import RunLock; import time; RunLock({str(tmp_path)!r}).acquire(); print('held', flush=True); time.sleep(60)"
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

@@ -10,9 +10,9 @@ from PIL import Image
 
 from artifex_core.data import Dataset
 from artifex_core.training import load_run, run_training
-from artifex_core.training._config import TrainConfig
-from artifex_core.training._evaluate import evaluate_run
-from artifex_core.training._run import model_config_for
+from artifex_core.training import TrainConfig
+from artifex_core.training import evaluate_run
+from artifex_core.training import model_config_for
 from artifex_plugins.data import load_mnist
 
 TRAIN = {"epochs": 1, "batch_size": 32, "log_every": 4}

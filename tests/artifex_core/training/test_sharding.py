@@ -20,9 +20,9 @@ SCRIPT = textwrap.dedent(
     from flax import nnx
     from toy_vae import DATA, ToyVAE, params_of
     from artifex_core.training import TrainConfig, Trainer
-    from artifex_core.training._config import TrainConfigError
-    from artifex_core.training._compile_cache import enable_compile_cache
-    from artifex_core.training._sharding import replicated_sharding
+    from artifex_core.training import TrainConfigError
+    from artifex_core.training import enable_compile_cache
+    from artifex_core.training import replicated_sharding
 
     enable_compile_cache()  # in ARTIFEX_CACHE_DIR: the lowering below reuses the fits' compilations
 

@@ -11,7 +11,7 @@ import pytest
 from toy_vae import ToyVAE, fit, params_of
 
 from artifex_core.training import Callback, NonFiniteLossError, RunDir, Trainer
-from artifex_core.training._trainer import FitResult
+from artifex_core.training import FitResult
 
 
 def without_times(record: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from flax import nnx
 from toy_vae import BASE, DATA, ToyVAE, params_of
 
 from artifex_core.training import RunDir, RunDirError, TrainConfig, Trainer
-from artifex_core.training._plan import plan_fit
+from artifex_core.training import plan_fit
 
 
 def _trainer(run_dir: Path | None = None, **overrides: object) -> tuple[ToyVAE, Trainer]:

@@ -8,7 +8,7 @@ from flax import nnx
 from toy_vae import BASE, DATA, ToyVAE, fit, params_of, toy_dataset
 
 from artifex_core.training import TrainConfig, Trainer
-from artifex_core.training._config import TrainConfigError
+from artifex_core.training import TrainConfigError
 from artifex_core.training._trainer import has_convolutions
 
 

@@ -17,7 +17,7 @@ from flax import nnx
 
 from artifex_core.data import Dataset
 from artifex_core.training import Callback, TrainConfig, Trainer
-from artifex_core.training._trainer import FitResult
+from artifex_core.training import FitResult
 
 
 class Seen(nnx.Variable):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from artifex_plugins.data import dsprites as ds_mod
-from artifex_plugins.data._dsprites import (
+from artifex_plugins.data import (
     FACTOR_SIZES,
     NUM_IMAGES,
     classes_to_indices,

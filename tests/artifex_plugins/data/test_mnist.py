@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from artifex_core.data import Dataset, DatasetError, DatasetUnavailableError
-from artifex_core._registry import datasets
+from artifex_core import datasets
 from artifex_plugins.data import load_fashion_mnist, load_mnist, parse_idx, read_idx
 
 

@@ -12,10 +12,10 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
 
-from artifex_core._registry import loggers
+from artifex_core import loggers
 from artifex_core.testing import check_logger
 from artifex_core.training import RunDir, TrainConfig
-from artifex_core.training._tracking import record_scalars
+from artifex_core.training import record_scalars
 from artifex_plugins.loggers import TensorBoardLogger
 
 STEPS = 4  # steps per epoch of the stand-in trainer

@@ -13,7 +13,7 @@ import pytest
 from flax import nnx
 
 from artifex_core.evaluation import EvalData, LossMetric
-from artifex_core._registry import metrics
+from artifex_core import metrics
 from artifex_plugins.metrics import ActiveUnits, CodebookUsage, ConditionalSampleAccuracy, DSpritesDisentanglement
 from artifex_plugins.metrics import IWAEBound
 from artifex_plugins.vae import VAE, ConditionalVAE, VQVAE

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from artifex_plugins.metrics import classifier as clf_mod
-from artifex_plugins.metrics._classifier import (
+from artifex_plugins.metrics import (
     Classifier,
     classifier_accuracy,
     load_classifier,

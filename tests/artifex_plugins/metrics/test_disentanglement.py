@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from artifex_plugins.metrics._disentanglement import (
+from artifex_plugins.metrics import (
     discrete_entropy,
     discrete_mutual_information,
     discretize,

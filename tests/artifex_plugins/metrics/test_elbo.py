@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from artifex_core._config import ModelConfig
+from artifex_core import ModelConfig
 from artifex_core.evaluation import EvalData, loss_terms
-from artifex_core._factory import create_model
+from artifex_core import create_model
 from artifex_plugins.metrics import ELBO, bits_per_dim, model_elbo
 
 SHAPE = (4, 4, 1)

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from artifex_plugins.metrics._latents import active_units, encode_means, latent_variances
-from artifex_plugins.metrics._vq import code_counts, codes_used, normalized_mse, perplexity
+from artifex_plugins.metrics import active_units, encode_means, latent_variances
+from artifex_plugins.metrics import code_counts, codes_used, normalized_mse, perplexity
 
 
 def test_active_units_counts_dimensions_whose_mean_varies_above_threshold():

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_plugins.metrics._likelihood import (
+from artifex_plugins.metrics import (
     bernoulli_log_likelihood,
     gaussian_log_likelihood,
     iwae_bound,

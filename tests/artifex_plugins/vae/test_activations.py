@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from artifex_plugins.vae._activations import ACTIVATIONS, get_activation
+from artifex_plugins.vae import ACTIVATIONS, get_activation
 from artifex_plugins.vae.decoders import CNNDecoder, MLPDecoder
 from artifex_plugins.vae.encoders import CNNEncoder, MLPEncoder
 
@@ -101,7 +101,7 @@ def test_activation_name_changes_the_encoder_output() -> None:
 
 def test_one_list_of_names_read_by_the_core_from_source() -> None:
     from artifex_core._introspect import module_constant
-    from artifex_plugins.vae._activations import ACTIVATION_NAMES
+    from artifex_plugins.vae import ACTIVATION_NAMES
 
     assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
     assert module_constant("artifex_plugins.vae._activations:ACTIVATION_NAMES") == ACTIVATION_NAMES

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from artifex_core._protocols import GenerativeModel
+from artifex_core import GenerativeModel
 from artifex_core.testing import isolated_registries
 from artifex_plugins.vae import VAE
 from artifex_plugins.vae.decoders import MLPDecoder
 from artifex_plugins.vae.encoders import MLPEncoder
-from artifex_plugins.vae._losses import bce
+from artifex_plugins.vae import bce
 
 D, L = 6, 3
 
@@ -224,7 +224,7 @@ def test_registered_plain_callable_loss_is_used():
         return 0.5 * jnp.mean(jnp.sum((reconstructed - x) ** 2, axis=-1))
 
     with isolated_registries():
-        from artifex_core._registry import losses
+        from artifex_core import losses
 
         losses.register("half_sq", half_sq)
         vae = make_vae(reconstruction_loss_type="half_sq")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from artifex_core._config import ModelConfig
-from artifex_core._factory import create_model
+from artifex_core import ModelConfig
+from artifex_core import create_model
 from artifex_plugins.vae import VAE, BetaVAE, BetaVAEWithCapacity
 from artifex_plugins.vae.decoders import MLPDecoder
 from artifex_plugins.vae.encoders import MLPEncoder

@@ -10,9 +10,9 @@ import pytest
 from flax import nnx
 
 import artifex_core._factory as factory
-from artifex_core._config import ModelConfig
+from artifex_core import ModelConfig
 from artifex_core.testing import abstract_call
-from artifex_plugins.vae._blocks import ResidualBlock, ResidualUpBlock, SubPixelUpsample
+from artifex_plugins.vae import ResidualBlock, ResidualUpBlock, SubPixelUpsample
 from artifex_plugins.vae.decoders import CNNDecoder, MLPDecoder, ResNetDecoder, create_decoder_unified
 from artifex_plugins.vae.encoders import CNNEncoder, ResNetEncoder
 from artifex_plugins.vae._layers import crop_to, depth_to_space, plan_spatial_sizes

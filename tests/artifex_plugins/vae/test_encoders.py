@@ -10,9 +10,9 @@ import pytest
 from flax import nnx
 
 import artifex_core._factory as factory
-from artifex_core._config import ModelConfig
+from artifex_core import ModelConfig
 from artifex_core.testing import abstract_call
-from artifex_plugins.vae._blocks import ConvBlock, ResidualBlock, ResidualDownBlock
+from artifex_plugins.vae import ConvBlock, ResidualBlock, ResidualDownBlock
 from artifex_plugins.vae.encoders import CNNEncoder, MLPEncoder, ResNetEncoder, create_encoder_unified
 
 

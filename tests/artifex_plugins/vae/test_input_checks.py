@@ -22,7 +22,7 @@ from artifex_plugins.vae import VAE, BetaVAE, BetaVAEWithCapacity, ConditionalVA
 from artifex_plugins.vae.base import draw_key
 from artifex_plugins.vae.decoders import ConditionalDecoder, MLPDecoder
 from artifex_plugins.vae.encoders import ConditionalEncoder, MLPEncoder
-from artifex_plugins.vae._layers import LabelEmbedding
+from artifex_plugins.vae import LabelEmbedding
 
 C, L = 3, 4
 FLAT = (6,)

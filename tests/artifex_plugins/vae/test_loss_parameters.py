@@ -10,9 +10,9 @@ import pytest
 from flax import nnx
 
 from artifex_core import ModelConfig, create_model
-from artifex_core._registry import losses
+from artifex_core import losses
 from artifex_core.testing import isolated_registries
-from artifex_plugins.vae._losses import ReconstructionLoss, resolve_loss
+from artifex_plugins.vae import ReconstructionLoss, resolve_loss
 
 
 def huber(reconstructed: jax.Array, x: jax.Array, *, delta: float = 1.0) -> jax.Array:

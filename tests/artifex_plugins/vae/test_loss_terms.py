@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from artifex_core.training._steps import scalar_metrics
+from artifex_core.training import scalar_metrics
 from artifex_plugins.vae import VAE, VQVAE, BetaVAE, GaussianLatent, VectorQuantizedLatent
 from artifex_plugins.vae.decoders import CNNDecoder, MLPDecoder
 from artifex_plugins.vae.encoders import CNNEncoder, MLPEncoder

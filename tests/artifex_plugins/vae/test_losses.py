@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_core._registry import losses as loss_registry
-from artifex_plugins.vae._losses import (
+from artifex_core import losses as loss_registry
+from artifex_plugins.vae import (
     CallableLoss,
     ReconstructionLoss,
     as_likelihood,
