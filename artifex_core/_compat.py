@@ -6,7 +6,8 @@ old module name in :data:`MOVED` to its private module, with a :class:`Deprecati
 public import. Nothing is imported until an old name is: mapping names imports no JAX.
 
 Example:
-    >>> import warnings
+    >>> import sys, warnings
+    >>> _ = sys.modules.pop("artifex_core.registry", None)  # imported once per process: warned once
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     from artifex_core.registry import Registry
@@ -128,22 +129,10 @@ class _MovedLoader(importlib.abc.Loader):
         warnings.warn(
             f"{old} is deprecated and will be removed in artifex 0.3; import from {public} instead",
             DeprecationWarning,
-            stacklevel=_caller_level(),
+            stacklevel=2,  # the importing line: warnings skips importlib's own frames
         )
         # importlib returns whatever sys.modules holds under the name once exec_module is done.
         sys.modules[old] = importlib.import_module(new)
-
-
-def _caller_level() -> int:
-    """The stack level of the first frame outside importlib, so the warning points at the ``import`` line."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and (frame.f_code.co_filename.startswith("<frozen") or frame.f_globals.get(
-        "__name__"
-    ) == __name__):
-        frame = frame.f_back  # type: ignore[assignment]
-        level += 1
-    return level
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder):

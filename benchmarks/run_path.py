@@ -3,12 +3,12 @@
 Runs the real ``artifex train`` in this process (a tiny MLP VAE on 256 MNIST examples) under
 ``sys.setprofile`` and records, for every Python call and return inside ``artifex_core``, the module of the
 innermost ``artifex_core`` frame; it stops when the jitted train step's Python body (``one_step`` in
-``steps.py``) is first entered, i.e. at the first training step. Module and class bodies (imports) are not
+``_steps.py``) is first entered, i.e. at the first training step. Module and class bodies (imports) are not
 counted.
 
 Two views of that timeline (consecutive repeats merged):
 
-- ``all``: every ``artifex_core`` module, helpers included (``run_dir``, ``sharding``, ``config`` ...).
+- ``all``: every ``artifex_core`` module, helpers included (``_run_dir``, ``_sharding``, ``_config`` ...).
 - ``path``: only the modules that carry the run (``cli/train_cmds``, ``training/plan``, ``training/run``,
   ``training/trainer``, ``training/steps``): the chain a reader follows from the CLI to the first step.
 
@@ -40,7 +40,7 @@ CHECKS = (
 )
 """The functions that validate, resolve or check something: how often each runs on the way to the first step."""
 
-PATH_MODULES = ("cli/train_cmds", "training/plan", "training/run", "training/trainer", "training/steps")
+PATH_MODULES = ("cli/_train_cmds", "training/_plan", "training/_run", "training/_trainer", "training/_steps")
 
 
 def _module(filename: str, root: str) -> str | None:
@@ -104,7 +104,7 @@ def main() -> None:
         if name is None or not frame.f_code.co_flags & inspect.CO_OPTIMIZED:
             return  # module and class bodies (imports) are not steps of the path
         if event == "call":
-            if name == "training/steps" and frame.f_code.co_name == "one_step":
+            if name == "training/_steps" and frame.f_code.co_name == "one_step":
                 sys.setprofile(None)
                 _report(summarize(timeline, entries, calls), args.json)
                 os._exit(0)
