@@ -133,6 +133,30 @@ class _MovedLoader(importlib.abc.Loader):
         )
         # importlib returns whatever sys.modules holds under the name once exec_module is done.
         sys.modules[old] = importlib.import_module(new)
+        _keep_export(*old.rsplit(".", 1))
+
+
+_KEPT: dict[str, set[str]] = {}
+"""Package -> its exported names that share an old module's name (``artifex_core.host``, ``cli.app``)."""
+
+
+class _KeepsExports(ModuleType):
+    """A package whose exports an old submodule import does not overwrite (importlib sets the submodule as
+    an attribute of its package after loading it: ``artifex_core.host`` would become the module)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, ModuleType) and name in _KEPT.get(self.__name__, ()):
+            return
+        super().__setattr__(name, value)
+
+
+def _keep_export(package: str, child: str) -> None:
+    parent = sys.modules.get(package)
+    if parent is None or isinstance(getattr(parent, child, None), ModuleType | None):
+        return
+    _KEPT.setdefault(package, set()).add(child)
+    if type(parent) is ModuleType:
+        parent.__class__ = _KeepsExports
 
 
 class _MovedFinder(importlib.abc.MetaPathFinder):

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "artifex.plugins"
+"""The entry-point group that installed plugins declare."""
 DISABLE_ENV = "ARTIFEX_DISABLE_PLUGINS"
 STRICT_ENV = "ARTIFEX_STRICT_PLUGINS"
 BUILTIN = "builtin"

@@ -34,6 +34,9 @@ __all__ = [
 
 
 def _source_path(module: str) -> Path | None:
+    from artifex_core._compat import MOVED  # an artifex 0.1 module name in a third-party target still reads
+
+    module = MOVED[module][0] if module in MOVED else module
     top, *rest = module.split(".")
     try:
         spec = importlib.util.find_spec(top)

@@ -501,13 +501,21 @@ class Registries:
 registries = Registries()
 """The default host's registries (:func:`artifex_core.host` installs its loader on them)."""
 encoders = registries.encoders
+"""The default registry of encoders (``registries.encoders``)."""
 decoders = registries.decoders
+"""The default registry of decoders (``registries.decoders``)."""
 losses = registries.losses
+"""The default registry of reconstruction losses (``registries.losses``)."""
 models = registries.models
+"""The default registry of models (``registries.models``)."""
 datasets = registries.datasets
+"""The default registry of datasets (``registries.datasets``)."""
 recipes = registries.recipes
+"""The default registry of recipes (``registries.recipes``)."""
 metrics = registries.metrics
+"""The default registry of metrics (``registries.metrics``)."""
 loggers = registries.loggers
+"""The default registry of training loggers (``registries.loggers``)."""
 
 KIND_ALIASES: dict[str, str] = {
     "encoder": "encoders",

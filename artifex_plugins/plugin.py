@@ -43,7 +43,7 @@ _NETWORKS: dict[str, dict[str, tuple[str, str]]] = {
 """The built-in encoders and decoders: name -> (class in ``artifex_plugins.vae.encoders`` / ``.decoders``,
 summary). ``mlp`` is also ``dense``; ``conditional`` is the wrapper of the others."""
 
-_ACTIVATION_NAMES = f"{_VAE}.activations:ACTIVATION_NAMES"
+_ACTIVATION_NAMES = f"{_VAE}._activations:ACTIVATION_NAMES"
 """Where the activation names the built-in encoders and decoders take are listed (read without importing)."""
 
 
@@ -62,20 +62,20 @@ def artifex_register(registry: Registries) -> None:
             )
 
     loss = registry.losses
-    loss.register("mse", f"{_VAE}.losses:mse", summary="Gaussian likelihood: sum of squared errors")
+    loss.register("mse", f"{_VAE}._losses:mse", summary="Gaussian likelihood: sum of squared errors")
     loss.register(
         "bce",
-        f"{_VAE}.losses:bce",
+        f"{_VAE}._losses:bce",
         summary="Bernoulli likelihood: binary cross-entropy from logits",
         meta={"binary_data": True},  # binarize="auto" binarizes for it
     )
-    loss.register("l1", f"{_VAE}.losses:l1", summary="Laplace likelihood: sum of absolute errors")
+    loss.register("l1", f"{_VAE}._losses:l1", summary="Laplace likelihood: sum of absolute errors")
 
     data = registry.datasets
-    data.register("mnist", f"{_DATA}.mnist:load_mnist", summary="MNIST digits, 60k/10k, shipped in the package")
+    data.register("mnist", f"{_DATA}._mnist:load_mnist", summary="MNIST digits, 60k/10k, shipped in the package")
     data.register(
         "fashion_mnist",
-        f"{_DATA}.fashion_mnist:load_fashion_mnist",
+        f"{_DATA}._fashion_mnist:load_fashion_mnist",
         summary="Fashion-MNIST from Debian's dataset-fashion-mnist",
     )
     data.register("npz", "artifex_core.data._files:load_npz", summary="Your .npz file (x_train/x_test or x, labels)")
@@ -139,17 +139,17 @@ def artifex_register(registry: Registries) -> None:
     )
     met, metrics = registry.metrics, "artifex_plugins.metrics"
     met.register("test_loss", "artifex_core.evaluation._loss:LossMetric", summary="Test loss and its terms (loss_fn)")
-    met.register("elbo", f"{metrics}.elbo:ELBO", summary="Test ELBO, -ELBO and bits/dim (Gaussian latent)")
-    met.register("iwae", f"{metrics}.likelihood:IWAEBound", summary="Importance-weighted bound (NLL if normalised)")
-    met.register("active_units", f"{metrics}.latents:ActiveUnits", summary="Latent dimensions in use")
-    met.register("vq_usage", f"{metrics}.vq:CodebookUsage", summary="Codebook: NMSE, perplexity, codes used")
+    met.register("elbo", f"{metrics}._elbo:ELBO", summary="Test ELBO, -ELBO and bits/dim (Gaussian latent)")
+    met.register("iwae", f"{metrics}._likelihood:IWAEBound", summary="Importance-weighted bound (NLL if normalised)")
+    met.register("active_units", f"{metrics}._latents:ActiveUnits", summary="Latent dimensions in use")
+    met.register("vq_usage", f"{metrics}._vq:CodebookUsage", summary="Codebook: NMSE, perplexity, codes used")
     met.register(
         "conditional_accuracy",
-        f"{metrics}.classifier:ConditionalSampleAccuracy",
+        f"{metrics}._classifier:ConditionalSampleAccuracy",
         summary="Classifier accuracy of class-conditional samples",
     )
     met.register(
         "disentanglement",
-        f"{metrics}.dsprites_eval:DSpritesDisentanglement",
+        f"{metrics}._dsprites_eval:DSpritesDisentanglement",
         summary="MIG and FactorVAE score on procedural dSprites",
     )

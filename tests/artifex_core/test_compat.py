@@ -59,6 +59,21 @@ def test_the_old_module_is_the_private_module_itself_so_patching_it_patches_the_
     assert old.Registry is artifex_core.Registry and old.models is artifex_core.models
 
 
+def test_an_old_module_named_like_an_export_leaves_the_export_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    import artifex_core.cli
+
+    for old in ("artifex_core.host", "artifex_core.cli.app"):
+        monkeypatch.delitem(sys.modules, old, raising=False)
+    exported_host, exported_app = artifex_core.host, artifex_core.cli.app
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old_host = importlib.import_module("artifex_core.host")
+        old_app = importlib.import_module("artifex_core.cli.app")
+    assert old_host.host is exported_host and old_app.app is exported_app  # the old modules, with their names
+    assert artifex_core.host is exported_host and artifex_core.cli.app is exported_app  # the exports unchanged
+    assert callable(artifex_core.host) and artifex_core.host() is old_host.host()
+
+
 def test_names_that_are_not_old_modules_are_left_to_the_normal_import() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("artifex_core.no_such_module")
@@ -91,3 +106,12 @@ def test_old_light_imports_import_no_jax_and_old_plugin_paths_work_without_impor
     assert light.returncode == 0, light.stderr
     assert light.stdout.strip() == "NOJAX"
     assert light.stderr.count("DeprecationWarning") == 3
+
+
+def test_introspection_reads_a_target_under_its_old_module_name_without_importing_it() -> None:
+    from artifex_core._introspect import module_constant
+
+    assert module_constant("artifex_plugins.vae.activations:ACTIVATION_NAMES") == module_constant(
+        "artifex_plugins.vae._activations:ACTIVATION_NAMES"
+    )
+    assert "relu" in module_constant("artifex_plugins.vae.activations:ACTIVATION_NAMES")

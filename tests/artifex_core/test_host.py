@@ -92,7 +92,7 @@ def _is_type_only(node: ast.stmt) -> bool:
 
 
 def test_registry_module_knows_nothing_about_plugins() -> None:
-    tree = ast.parse((CORE / "registry.py").read_text())
+    tree = ast.parse((CORE / "_registry.py").read_text())
     type_only = [n for n in tree.body if _is_type_only(n)]
     runtime = [n for n in tree.body if not _is_type_only(n)]
     assert not {m for m in _imported(runtime) if m.startswith("artifex")}, _imported(runtime)

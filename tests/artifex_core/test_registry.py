@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from artifex_core import registry as registry_module
+from artifex_core import _registry as registry_module
 from artifex_core import (
     AmbiguousNameError,
     PluginInfo,

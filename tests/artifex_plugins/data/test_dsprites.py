@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from artifex_plugins.data import dsprites as ds_mod
+from artifex_plugins.data import _dsprites as ds_mod
 from artifex_plugins.data import (
     FACTOR_SIZES,
     NUM_IMAGES,

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from artifex_plugins.metrics import classifier as clf_mod
+from artifex_plugins.metrics import _classifier as clf_mod
 from artifex_plugins.metrics import (
     Classifier,
     classifier_accuracy,
