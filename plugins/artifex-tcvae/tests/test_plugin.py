@@ -92,5 +92,5 @@ def test_isolation_restored_the_single_registration() -> None:
 def test_registering_into_isolated_registries(artifex_registries) -> None:
     models.unregister_plugin("tcvae")
     assert "tcvae" not in models
-    artifex_core._plugins.register_plugin(_SecondCopy(), name="isolated")
+    artifex_core.register_plugin(_SecondCopy(), name="isolated")
     assert models.entry("tcvae").qualified_id == "isolated:tcvae"
