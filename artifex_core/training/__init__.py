@@ -37,6 +37,7 @@ __all__ = [
     "Trainer",
     "enable_compile_cache",
     "init_distributed",
+    "legacy_state_paths",
     "load_run",
     "make_mesh",
     "make_optimizer",
@@ -53,6 +54,7 @@ _LAZY = {
     "make_mesh": "artifex_core.training.sharding",
     "make_optimizer": "artifex_core.training.optim",
     "make_schedule": "artifex_core.training.optim",
+    "legacy_state_paths": "artifex_core.training.state_paths",
     "load_run": "artifex_core.training.run",
     "run_training": "artifex_core.training.run",
 }

@@ -24,6 +24,7 @@ from artifex_core.data.dataset import Dataset
 from artifex_core.data.loading import load_dataset
 from artifex_core.params import DatasetInfo, VariantParams, variant_params
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
+from artifex_core.training.state_paths import legacy_state_paths
 from artifex_core.training.config import TrainConfig
 from artifex_core.training.loggers import build_loggers, qualify_loggers
 from artifex_core.training.optim import make_optimizer
@@ -389,7 +390,7 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
                 raise RunDirError(f"no checkpoint {checkpoint!r} in {str(run.checkpoints)!r} (have: {have or 'none'})")
             candidates = [epoch]
         try:
-            epoch, state, meta, _ = ckpt.restore_first_good(template, candidates)
+            epoch, state, meta, _ = ckpt.restore_first_good(template, candidates, legacy_state_paths(model))
         except CheckpointError as exc:
             raise CheckpointError(f"run folder {str(run.path)!r}: {exc}") from None
     nnx.update(model, state["params"], state["rest"])

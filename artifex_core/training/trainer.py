@@ -27,6 +27,7 @@ from artifex_core.data.dataset import Dataset
 from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
 from artifex_core.training.callbacks import Callback, FitResult
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
+from artifex_core.training.state_paths import legacy_state_paths
 from artifex_core.training.config import TrainConfig, TrainConfigError
 from artifex_core.training.loggers import JsonlLogger, LoggerGroup
 from artifex_core.training.optim import make_optimizer, make_schedule
@@ -303,7 +304,9 @@ class Trainer:
         try:
             if resume and self.run is not None and self.checkpointer is not None and self.checkpointer.epochs():
                 try:
-                    _, state, meta, damaged = self.checkpointer.restore_first_good(self.state())
+                    _, state, meta, damaged = self.checkpointer.restore_first_good(
+                        self.state(), legacy_paths=legacy_state_paths(self.model)
+                    )
                 except CheckpointError as exc:
                     raise CheckpointError(f"cannot resume run folder {str(self.run.path)!r}: {exc}") from None
                 if damaged and is_main_process():
