@@ -32,16 +32,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, field_validator, model_validator
 
-from artifex_core.params import VariantParams, variant_params
+from artifex_core.introspect import module_constant
+from artifex_core.params import VariantParams, params_of, requires_condition
 from artifex_core.registry import UnknownNameError, decoders, encoders, models
 
 __all__ = [
+    "ACTIVATIONS_META",
     "INT32_MAX",
     "INT64_MAX",
     "MAX_DEPTH",
     "ConfigError",
     "ModelConfig",
     "apply_overrides",
+    "declared_activations",
     "format_validation_error",
     "load_config",
     "read_config_file",
@@ -277,26 +280,16 @@ class ModelConfig(BaseModel):
     def _int_is_1d(cls, value: Any) -> Any:
         return _dims(value)
 
-    @field_validator("model")
+    @field_validator("model", "encoder", "decoder")
     @classmethod
-    def _known_model(cls, value: str) -> str:
-        return _check_name(models, value)
-
-    @field_validator("encoder")
-    @classmethod
-    def _known_encoder(cls, value: str) -> str:
-        return _check_name(encoders, value)
-
-    @field_validator("decoder")
-    @classmethod
-    def _known_decoder(cls, value: str) -> str:
-        return _check_name(decoders, value)
+    def _registered_name(cls, value: str, info: ValidationInfo) -> str:
+        return _check_name(_NAME_REGISTRIES[str(info.field_name)], value)
 
     @field_validator("activation")
     @classmethod
     def _known_activation(cls, value: str) -> str:
-        valid = ("relu", "gelu", "silu", "swish", "tanh", "leaky_relu", "elu", "softplus", "sigmoid")
-        if value not in valid:
+        valid = declared_activations()
+        if valid and value not in valid:
             close = difflib.get_close_matches(value, valid, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"unknown activation {value!r}{hint} (allowed: {', '.join(valid)})")
@@ -306,7 +299,7 @@ class ModelConfig(BaseModel):
     @classmethod
     def _valid_parameters(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         model = info.data.get("model")
-        params_cls = _params_model(model)
+        params_cls = params_of(model)
         if params_cls is None:
             return value
         return _validate_parameters(str(model), params_cls, value)
@@ -319,8 +312,7 @@ class ModelConfig(BaseModel):
         data = dict(data)
         if data.get("output_dim") is None and "input_dim" in data:
             data["output_dim"] = data["input_dim"]
-        params_cls = _params_model(data.get("model", "vae"))
-        if params_cls is not None and params_cls.requires_condition and "conditional" not in data:
+        if "conditional" not in data and requires_condition(data.get("model", "vae")):
             data["conditional"] = True
         return data
 
@@ -332,7 +324,7 @@ class ModelConfig(BaseModel):
             object.__setattr__(self, "decoder_hidden_dims", tuple(reversed(self.hidden_dims)))
         if self.conditional and self.num_classes is None:
             raise ValueError("num_classes: required when conditional is true (e.g. num_classes=10)")
-        params_cls = _params_model(self.model)
+        params_cls = params_of(self.model)
         if params_cls is None:
             return self
         if params_cls.requires_condition and not self.conditional:
@@ -343,7 +335,7 @@ class ModelConfig(BaseModel):
     def variant_params(self) -> VariantParams | None:
         """The variant's parameters as an instance of its :class:`~artifex_core.VariantParams` (defaults filled
         in), or None for a model registered without ``params``."""
-        params_cls = _params_model(self.model)
+        params_cls = params_of(self.model)
         return None if params_cls is None else params_cls.model_validate(self.parameters)
 
     def likelihood(self) -> str | None:
@@ -354,7 +346,7 @@ class ModelConfig(BaseModel):
 
     def resolved_parameters(self) -> dict[str, Any]:
         """The variant's arguments with every default filled in (``VariantParams.config_defaults`` first)."""
-        params_cls = _params_model(self.model)
+        params_cls = params_of(self.model)
         if params_cls is None:
             return dict(self.parameters)
         derived = params_cls.config_defaults(self)
@@ -402,6 +394,33 @@ class ModelConfig(BaseModel):
         return load_config(path, overrides)
 
 
+ACTIVATIONS_META = "activations"
+"""The ``encoders`` / ``decoders`` registry ``meta`` key listing the activation names an entry takes: a list
+of names, or a lazy ``"module:NAME"`` of a literal tuple (read from source, so validation imports nothing)."""
+
+
+def declared_activations() -> tuple[str, ...]:
+    """Every activation name the registered encoders and decoders declare (registry meta
+    :data:`ACTIVATIONS_META`), in order; empty when none declares any (then any name is accepted).
+
+    Example:
+        >>> "relu" in declared_activations()
+        True
+    """
+    names: list[str] = []
+    for registry in (encoders, decoders):
+        for name in registry.names():
+            declared = registry.entry(name).meta.get(ACTIVATIONS_META, ())
+            if isinstance(declared, str):
+                declared = module_constant(declared) or ()
+            names += [n for n in declared if isinstance(n, str) and n not in names]
+    return tuple(names)
+
+
+_NAME_REGISTRIES = {"model": models, "encoder": encoders, "decoder": decoders}
+"""The registry each name field of :class:`ModelConfig` is checked against."""
+
+
 def _check_name(registry: Any, value: str) -> str:
     try:
         registry.entry(value)
@@ -412,15 +431,6 @@ def _check_name(registry: Any, value: str) -> str:
     return value
 
 
-def _params_model(model: Any) -> type[VariantParams] | None:
-    """The checked params class of registered model ``model`` (None: unknown model or no params)."""
-    if not isinstance(model, str):
-        return None
-    try:
-        entry = models.entry(model)
-    except LookupError:
-        return None
-    return variant_params(entry)
 
 
 def _validate_parameters(model: str, params_cls: type[VariantParams], given: dict[str, Any]) -> dict[str, Any]:

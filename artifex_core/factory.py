@@ -45,10 +45,30 @@ def _lookup_base(registry: Registry, name: str) -> Any:
     return entry.load()
 
 
-def _wrap(registry: Registry, module: Any, field: str, num_classes: int | None, embed_dim: int | None, rngs: Any) -> Any:
+def _build(
+    registry: Registry,
+    name: str,
+    config: ModelConfig,
+    spec_kwargs: dict[str, Any],
+    extra_kwargs: dict[str, Any],
+    conditional: bool,
+    num_classes: int | None,
+    embed_dim: int | None,
+    rngs: Any,
+) -> Any:
+    """Build base ``name`` of ``registry`` (``from_config``, else the spec's keywords and the extras), then
+    wrap it in the registered ``conditional`` wrapper when asked."""
+    cls = _lookup_base(registry, name)
+    if hasattr(cls, "from_config"):
+        module = cls.from_config(config, rngs=rngs)
+    else:
+        module = cls(**spec_kwargs, rngs=rngs, **extra_kwargs)
+    if not conditional:
+        return module
     if num_classes is None:
         raise ValueError(f"num_classes: required when conditional=True (building the {registry.kind})")
     wrapper = registry.get("conditional")
+    field = registry.kind  # "encoder" / "decoder": the name of the wrapper's first argument
     return wrapper(**{field: module}, num_classes=num_classes, embed_dim=embed_dim or 32, rngs=rngs)
 
 
@@ -84,21 +104,15 @@ def create_encoder_unified(
         >>> type(enc).__name__
         'MLPEncoder'
     """
-    cls = _lookup_base(encoders, encoder_type)
-    if hasattr(cls, "from_config"):
-        module = cls.from_config(config, rngs=rngs)
-    else:
-        module = cls(
-            hidden_dims=list(config.hidden_dims),
-            latent_dim=config.latent_dim,
-            activation=config.activation,
-            input_dim=tuple(config.input_dim),
-            rngs=rngs,
-            **config.encoder_kwargs,
-        )
-    if conditional:
-        module = _wrap(encoders, module, "encoder", num_classes, embed_dim, rngs)
-    return module
+    spec_kwargs = {
+        "hidden_dims": list(config.hidden_dims),
+        "latent_dim": config.latent_dim,
+        "activation": config.activation,
+        "input_dim": tuple(config.input_dim),
+    }
+    return _build(
+        encoders, encoder_type, config, spec_kwargs, config.encoder_kwargs, conditional, num_classes, embed_dim, rngs
+    )
 
 
 def create_decoder_unified(
@@ -133,21 +147,15 @@ def create_decoder_unified(
         >>> dec.output_dim
         (8,)
     """
-    cls = _lookup_base(decoders, decoder_type)
-    if hasattr(cls, "from_config"):
-        module = cls.from_config(config, rngs=rngs)
-    else:
-        module = cls(
-            hidden_dims=list(config.decoder_hidden_dims or ()),
-            output_dim=tuple(config.output_dim or config.input_dim),
-            latent_dim=config.latent_dim,
-            activation=config.activation,
-            rngs=rngs,
-            **config.decoder_kwargs,
-        )
-    if conditional:
-        module = _wrap(decoders, module, "decoder", num_classes, embed_dim, rngs)
-    return module
+    spec_kwargs = {
+        "hidden_dims": list(config.decoder_hidden_dims or ()),
+        "output_dim": tuple(config.output_dim or config.input_dim),
+        "latent_dim": config.latent_dim,
+        "activation": config.activation,
+    }
+    return _build(
+        decoders, decoder_type, config, spec_kwargs, config.decoder_kwargs, conditional, num_classes, embed_dim, rngs
+    )
 
 
 def create_model(config: ModelConfig, *, rngs: nnx.Rngs) -> nnx.Module:

@@ -27,6 +27,7 @@ __all__ = [
     "docstring_from_source",
     "fields_from_source",
     "keyword_parameters",
+    "module_constant",
     "parse_docstring_args",
     "signature_from_source",
 ]
@@ -188,21 +189,51 @@ def class_constant(target: str, name: str, depth: int = 0) -> Any:
         return None
     target, cls = located
     for node in cls.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            value: ast.expr | None = node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
-            value = node.value
-        else:
-            continue
-        try:
-            return ast.literal_eval(value) if value is not None else None
-        except (ValueError, TypeError, SyntaxError, RecursionError):
-            return None
+        found, value = _literal(node, name)
+        if found:
+            return value
     for base in _resolve_bases(target, cls):
         found = class_constant(base, name, depth + 1)
         if found is not None:
             return found
     return None
+
+
+def _literal(node: ast.stmt, name: str) -> tuple[bool, Any]:
+    """``(True, value)`` when ``node`` assigns the literal ``value`` to ``name`` (``(True, None)`` for a
+    non-literal value); ``(False, None)`` when it does not assign ``name``."""
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        value: ast.expr | None = node.value
+    elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+        value = node.value
+    else:
+        return False, None
+    try:
+        return True, ast.literal_eval(value) if value is not None else None
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return True, None
+
+
+def module_constant(target: str) -> Any:
+    """The literal value of module-level name ``target`` (``"module:NAME"``), read from source (no import).
+
+    Returns None when the module or the name is not found, or the value is not a literal.
+
+    Example:
+        >>> module_constant("artifex_core.introspect:_EXAMPLE_NAMES")
+        ('a', 'b')
+    """
+    module, _, name = target.partition(":")
+    tree = _parse(module)
+    for node in tree.body if tree is not None else []:
+        found, value = _literal(node, name)
+        if found:
+            return value
+    return None
+
+
+_EXAMPLE_NAMES = ("a", "b")
+"""A module constant for the doctest of :func:`module_constant`."""
 
 
 class _Example:

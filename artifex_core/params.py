@@ -36,7 +36,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from artifex_core.config import ModelConfig
     from artifex_core.registry import Entry
 
-__all__ = ["BINARY_DATA", "DatasetInfo", "ParamsContractError", "VariantParams", "binary_likelihood", "variant_params"]
+__all__ = [
+    "BINARY_DATA",
+    "DatasetInfo",
+    "ParamsContractError",
+    "VariantParams",
+    "binary_likelihood",
+    "params_of",
+    "requires_condition",
+    "variant_params",
+]
 
 BINARY_DATA = "binary_data"
 """The ``losses`` registry ``meta`` key of a likelihood for binary data (Bernoulli): ``meta={"binary_data": True}``."""
@@ -149,6 +158,37 @@ def variant_params(entry: Entry) -> type[VariantParams] | None:
             "artifex_core.VariantParams"
         )
     return params
+
+
+def params_of(model: Any) -> type[VariantParams] | None:
+    """The checked params class of the model registered as ``model`` (None: not a registered name, or a model
+    registered without ``params``); imports no JAX.
+
+    Example:
+        >>> params_of("vae").__name__, params_of("no-such-model")
+        ('VAEParams', None)
+    """
+    from artifex_core.registry import models
+
+    if not isinstance(model, str):
+        return None
+    try:
+        entry = models.entry(model)
+    except LookupError:
+        return None  # an unknown (or ambiguous) name: ModelConfig's validation reports it
+    return variant_params(entry)
+
+
+def requires_condition(model: Any) -> bool:
+    """Whether the model registered as ``model`` needs class labels (:attr:`VariantParams.requires_condition`);
+    False for an unknown name.
+
+    Example:
+        >>> requires_condition("conditional_vae"), requires_condition("vae")
+        (True, False)
+    """
+    params = params_of(model)
+    return params is not None and params.requires_condition
 
 
 def binary_likelihood(config: ModelConfig) -> bool:

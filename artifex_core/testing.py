@@ -29,9 +29,11 @@ import pytest
 
 from artifex_core.config import ModelConfig
 from artifex_core.host import PluginHost, PluginStatus, host
+from artifex_core.params import requires_condition
 
 __all__ = [
     "ConformanceError",
+    "abstract_call",
     "artifex_plugin",
     "artifex_registries",
     "check_decoder",
@@ -91,18 +93,10 @@ def tiny_config(name: str, **overrides: Any) -> ModelConfig:
     """A tiny config of registered model ``name``: flat 12-dim data, latent 4, one hidden layer of 8."""
     base: dict[str, Any] = {"model": name, "input_dim": (12,), "latent_dim": 4, "hidden_dims": (8,)}
     base.update(overrides)
-    if base.get("conditional") or _requires_condition(name):
+    if base.get("conditional") or requires_condition(name):
         base.setdefault("num_classes", 3)
         base.setdefault("embed_dim", 4)
     return ModelConfig(**base)
-
-
-def _requires_condition(name: str) -> bool:
-    from artifex_core.params import variant_params
-    from artifex_core.registry import models
-
-    params = variant_params(models.entry(name))
-    return params is not None and params.requires_condition
 
 
 def _check(condition: bool, message: str) -> None:
@@ -210,9 +204,9 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
 
     Loads the class, constructs it as ``cls(run_dir, **kwargs)`` on a temporary run folder, then drives a
     whole fit with a stand-in trainer (``config``, ``epoch``, ``step``, ``steps_per_epoch``, ``total_steps``
-    and ``run``): ``on_fit_start(trainer, 0)``, per epoch two ``on_log`` calls and ``on_epoch_end`` with a
-    ``metrics.jsonl``-shaped record, ``on_fit_end``, ``close()``; then a resumed fit from epoch 1 on a new
-    instance. The temporary folder is removed afterwards.
+    and ``run``): ``on_fit_start(trainer, 0)``, per epoch two ``on_log`` calls, ``on_epoch_end`` with a
+    ``metrics.jsonl``-shaped record and (when the logger has it) ``on_images`` with an 8x8 grey ``samples``
+    picture, ``on_fit_end``, ``close()``; then a resumed fit from epoch 1 on a new instance. The temporary folder is removed afterwards.
 
     Args:
         name: A registered logger name, alias or qualified id.
@@ -233,6 +227,8 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
     import tempfile
     import types
     from pathlib import Path
+
+    import numpy as np
 
     from artifex_core.registry import loggers
     from artifex_core.training.callbacks import Callback, FitResult
@@ -272,6 +268,8 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
                 }
                 history.append(record)
                 call("on_epoch_end", trainer, record)
+                if callable(getattr(logger, "on_images", None)):
+                    call("on_images", trainer, epoch, {"samples": np.full((8, 8, 1), 128, np.uint8)})
             call("on_fit_end", trainer, FitResult(history=history, start_epoch=start, best_epoch=epochs))
             call("close")
 
@@ -366,3 +364,35 @@ def check_metric(
         raise ConformanceError(f"metric {name!r}: compute() must return JSON with finite numbers: {exc}") from None
     _check(text == json.dumps(again, allow_nan=False), f"metric {name!r}: compute() differs for the same seed")
     return {"metric": type(metric).__name__, "applies": True, "figures": figures}
+
+
+def abstract_call(build: Callable[[], Any], *shapes: tuple[int, ...], **call_kwargs: Any) -> tuple[Any, Any]:
+    """Build a module and call it on zeros of ``shapes`` under ``jax.eval_shape``: traced, never compiled.
+
+    Cheap shape tests: the outputs come back as ``jax.ShapeDtypeStruct`` s, and the module, whose static
+    attributes (``input_dim``, ``latent_shape``, layer sizes) are then readable.
+
+    Args:
+        build: Makes the module (called inside the trace, so its parameters are never computed).
+        *shapes: One input shape per positional argument of the call.
+        **call_kwargs: Passed to the call as they are (e.g. ``condition=labels``).
+
+    Returns:
+        ``(output shapes, module)``.
+
+    Example:
+        >>> from flax import nnx
+        >>> out, layer = abstract_call(lambda: nnx.Linear(3, 2, rngs=nnx.Rngs(0)), (5, 3))
+        >>> out.shape, layer.in_features
+        ((5, 2), 3)
+    """
+    import jax
+    import jax.numpy as jnp
+
+    box: dict[str, Any] = {}
+
+    def run() -> Any:
+        box["module"] = build()
+        return box["module"](*(jnp.zeros(s) for s in shapes), **call_kwargs)
+
+    return jax.eval_shape(run), box["module"]

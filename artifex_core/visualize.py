@@ -1,4 +1,4 @@
-"""Image grids and simple bar charts written as PNG with Pillow (no matplotlib, no JAX).
+"""Image grids written as PNG with Pillow, and bar charts drawn with matplotlib (imported lazily; no JAX).
 
 Example:
     >>> import numpy as np, tempfile
@@ -118,6 +118,7 @@ def save_image_grid(
     scale: int = 1,
     pad_value: float = 1.0,
     image_shape: Sequence[int] | None = None,
+    row_labels: Sequence[str] | None = None,
 ) -> Path:
     """Write images ``(N, H, W[, C])`` in [0, 1] (C = 1 grey, 3 RGB) as one PNG grid; returns the path.
 
@@ -129,6 +130,10 @@ def save_image_grid(
         scale: Integer nearest-neighbour upscaling of the whole grid (e.g. 2 for small images).
         pad_value: Grey level of the padding in [0, 1] (1 = white).
         image_shape: Shape for flat ``(N, D)`` inputs.
+        row_labels: One label per grid row (e.g. ``"z3"``), written in a margin left of the row.
+
+    Raises:
+        ValueError: When ``row_labels`` does not hold one label per row.
 
     Example:
         >>> import tempfile
@@ -137,68 +142,78 @@ def save_image_grid(
         ((24, 14), 'RGB')
     """
     grid = make_image_grid(images, nrow=nrow, padding=padding, pad_value=pad_value, image_shape=image_shape)
-    return _save_png(grid, path, int(scale))
+    if row_labels is None:
+        return _save_png(grid, path, int(scale))
+    rows = -(-len(to_uint8_images(images, image_shape=image_shape)) // nrow)
+    if len(row_labels) != rows:
+        raise ValueError(f"row_labels must hold one label per row: {rows} rows, got {len(row_labels)} labels")
+    if scale < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    img = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    if scale > 1:
+        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    return _write_png(_label_rows(img, list(row_labels), pad_value), path)
+
+
+def _label_rows(img: Image.Image, labels: list[str], pad_value: float) -> Image.Image:
+    """``img`` with a margin on its left holding ``labels[i]`` centred on the i-th of ``len(labels)`` rows."""
+    from PIL import ImageFont
+
+    font = ImageFont.load_default()
+    boxes = [font.getbbox(label) for label in labels]
+    gap = 4
+    margin = max(int(box[2] - box[0]) for box in boxes) + 2 * gap
+    level = round(min(max(pad_value, 0.0), 1.0) * 255)
+    ink = 0 if level >= 128 else 255
+    fill: int | tuple[int, int, int] = level if img.mode == "L" else (level,) * 3
+    labelled = Image.new(img.mode, (img.width + margin, img.height), fill)
+    labelled.paste(img, (margin, 0))
+    draw = ImageDraw.Draw(labelled)
+    row_height = img.height / len(labels)
+    for i, (label, box) in enumerate(zip(labels, boxes, strict=True)):
+        top = (i + 0.5) * row_height - (box[1] + box[3]) / 2
+        draw.text((margin - gap - (box[2] - box[0]) - box[0], top), label, font=font,
+                  fill=ink if img.mode == "L" else (ink,) * 3)
+    return labelled
 
 
 def save_bar_chart(
     values: Any,
     path: str | Path,
     *,
-    height: int = 120,
-    bar_width: int = 2,
-    gap: int = 1,
-    margin: int = 4,
-    color: tuple[int, int, int] = (31, 119, 180),
-    background: tuple[int, int, int] = (255, 255, 255),
     sort: bool = False,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    width: float = 6.4,
+    height: float = 3.2,
+    dpi: int = 100,
 ) -> Path:
-    """Draw non-negative ``values`` as a bar chart PNG: one bar per value, the largest ``height`` pixels tall.
+    """Draw non-negative ``values`` as a bar chart PNG with matplotlib (:func:`artifex_core.charts.bar_chart`).
 
-    The image is ``margin + n * (bar_width + gap) - gap + margin`` wide and ``height + 2 * margin`` tall,
-    with a grey baseline under the bars. ``sort`` orders bars from largest to smallest.
+    One bar per value, ``sort`` orders them from largest to smallest; the image is ``width`` x ``height``
+    inches at ``dpi``.
 
     Raises:
         ValueError: On empty, negative or non-finite values.
 
     Example:
         >>> import tempfile
-        >>> p = save_bar_chart([1, 0, 2], Path(tempfile.mkdtemp()) / "bars.png", height=10, margin=0)
+        >>> p = save_bar_chart([1, 0, 2], Path(tempfile.mkdtemp()) / "bars.png", width=2, height=1, dpi=50)
         >>> Image.open(p).size
-        (8, 10)
+        (100, 50)
     """
-    v = np.asarray(values, np.float64).ravel()
-    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValueError("values must be a non-empty sequence of finite, non-negative numbers")
-    if height < 1 or bar_width < 1 or gap < 0 or margin < 0:
-        raise ValueError("height and bar_width must be positive, gap and margin non-negative")
-    if sort:
-        v = np.sort(v)[::-1]
-    width = 2 * margin + v.size * (bar_width + gap) - gap
-    img = Image.new("RGB", (width, height + 2 * margin), background)
-    draw = ImageDraw.Draw(img)
-    top = v.max()
-    base = margin + height  # first row below the plotting area
-    for i, value in enumerate(v):
-        bar = int(round(height * value / top)) if top > 0 else 0
-        if bar > 0:
-            left = margin + i * (bar_width + gap)
-            draw.rectangle((left, base - bar, left + bar_width - 1, base - 1), fill=color)
-    if margin > 0:
-        draw.line((0, base, width - 1, base), fill=(128, 128, 128))
-    return _write_png(img, path)
+    from artifex_core.charts import bar_chart, save_figure
+
+    fig = bar_chart(values, sort=sort, title=title, xlabel=xlabel, ylabel=ylabel, width=width, height=height, dpi=dpi)
+    return save_figure(fig, path)
 
 
-def save_codebook_usage(
-    counts: Any,
-    path: str | Path,
-    *,
-    height: int = 120,
-    bar_width: int = 2,
-    sort: bool = True,
-) -> Path:
+def save_codebook_usage(counts: Any, path: str | Path, *, sort: bool = True) -> Path:
     """Bar chart of how often each VQ code is used (``counts`` ``(K,)``, e.g. from ``code_counts``).
 
-    Bars are sorted from most to least used by default, so dead codes show as the empty tail.
+    Bars are sorted from most to least used by default, so dead codes show as the empty tail; the title
+    says how many codes were used.
 
     Example:
         >>> import tempfile
@@ -206,4 +221,9 @@ def save_codebook_usage(
         >>> p.suffix
         '.png'
     """
-    return save_bar_chart(counts, path, height=height, bar_width=bar_width, sort=sort)
+    v = np.asarray(counts).ravel()
+    used = int(np.count_nonzero(v)) if v.size else 0
+    return save_bar_chart(
+        counts, path, sort=sort, title=f"codebook usage: {used} of {v.size} codes used",
+        xlabel="code (most used first)" if sort else "code", ylabel="count",
+    )

@@ -7,6 +7,7 @@ It goes through the same ``artifex.plugins`` entry point as any third-party pack
 
 from __future__ import annotations
 
+from artifex_core.config import ACTIVATIONS_META
 from artifex_core.plugins import hookimpl
 from artifex_core.registry import Registries
 
@@ -25,29 +26,40 @@ RECIPE_SUMMARIES: dict[str, str] = {
 }
 """The built-in recipes (``artifex_plugins.recipes:NAME_RECIPE``) and their summaries."""
 
+_NETWORKS: dict[str, dict[str, tuple[str, str]]] = {
+    "encoder": {
+        "mlp": ("MLPEncoder", "Fully-connected encoder"),
+        "cnn": ("CNNEncoder", "Stride-2 convolutional encoder"),
+        "resnet": ("ResNetEncoder", "Residual convolutional encoder"),
+        "conditional": ("ConditionalEncoder", "Wrapper adding class conditioning to any encoder"),
+    },
+    "decoder": {
+        "mlp": ("MLPDecoder", "Fully-connected decoder"),
+        "cnn": ("CNNDecoder", "Convolutional decoder (sub-pixel upsampling)"),
+        "resnet": ("ResNetDecoder", "Residual convolutional decoder"),
+        "conditional": ("ConditionalDecoder", "Wrapper adding class conditioning to any decoder"),
+    },
+}
+"""The built-in encoders and decoders: name -> (class in ``artifex_plugins.vae.encoders`` / ``.decoders``,
+summary). ``mlp`` is also ``dense``; ``conditional`` is the wrapper of the others."""
+
+_ACTIVATION_NAMES = f"{_VAE}.activations:ACTIVATION_NAMES"
+"""Where the activation names the built-in encoders and decoders take are listed (read without importing)."""
+
 
 @hookimpl
 def artifex_register(registry: Registries) -> None:
     """Register the built-in components on ``registry``."""
-    enc, dec = registry.encoders, registry.decoders
-    enc.register("mlp", f"{_VAE}.encoders:MLPEncoder", aliases=("dense",), summary="Fully-connected encoder")
-    enc.register("cnn", f"{_VAE}.encoders:CNNEncoder", summary="Stride-2 convolutional encoder")
-    enc.register("resnet", f"{_VAE}.encoders:ResNetEncoder", summary="Residual convolutional encoder")
-    enc.register(
-        "conditional",
-        f"{_VAE}.encoders:ConditionalEncoder",
-        summary="Wrapper adding class conditioning to any encoder",
-        meta={"wrapper": True},
-    )
-    dec.register("mlp", f"{_VAE}.decoders:MLPDecoder", aliases=("dense",), summary="Fully-connected decoder")
-    dec.register("cnn", f"{_VAE}.decoders:CNNDecoder", summary="Convolutional decoder (sub-pixel upsampling)")
-    dec.register("resnet", f"{_VAE}.decoders:ResNetDecoder", summary="Residual convolutional decoder")
-    dec.register(
-        "conditional",
-        f"{_VAE}.decoders:ConditionalDecoder",
-        summary="Wrapper adding class conditioning to any decoder",
-        meta={"wrapper": True},
-    )
+    for kind, parts in _NETWORKS.items():
+        target = getattr(registry, f"{kind}s")
+        for name, (cls, summary) in parts.items():
+            target.register(
+                name,
+                f"{_VAE}.{kind}s:{cls}",
+                aliases=("dense",) if name == "mlp" else (),
+                summary=summary,
+                meta={"wrapper": True} if name == "conditional" else {ACTIVATIONS_META: _ACTIVATION_NAMES},
+            )
 
     loss = registry.losses
     loss.register("mse", f"{_VAE}.losses:mse", summary="Gaussian likelihood: sum of squared errors")
@@ -107,6 +119,12 @@ def artifex_register(registry: Registries) -> None:
         "jsonl",
         "artifex_core.training.loggers:JsonlLogger",
         summary="metrics.jsonl in the run folder: one JSON row per epoch (always on)",
+    )
+    registry.loggers.register(
+        "tensorboard",
+        "artifex_plugins.loggers.tensorboard:TensorBoardLogger",
+        aliases=("tb",),
+        summary="TensorBoard event files in RUN/tensorboard/: scalars, pictures, hyperparameters",
     )
 
     # -- recipes ------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The plugin contract end to end, as a user meets it: the pip-installed ``artifex-goodplugin`` registers a
-model (with ``VariantParams``), its recipe, a dataset, a metric, a logger and a command, and every one of
-them is used by the ``artifex`` command. ``artifex-brokenplugin`` raises in its hooks and the CLI still works."""
+"""The plugin contract end to end, as a user meets it: ``artifex-goodplugin`` (staged by tests/conftest.py as
+an installed package) registers a model (with ``VariantParams``), its recipe, a dataset, a metric, a logger
+and a command, and every one of them is used by the ``artifex`` command. ``artifex-brokenplugin`` raises in its hooks and the CLI still works."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("artifex_goodplugin", reason="pip install ./tests/plugins/artifex-goodplugin")
+pytest.importorskip("artifex_goodplugin", reason="staged by tests/conftest.py: run the tests from the repository root")
 
 
 def artifex(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

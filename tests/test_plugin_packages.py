@@ -1,4 +1,4 @@
-"""The two installable plugin packages under tests/plugins/ (pip-installed by .ci/run).
+"""The two plugin packages under tests/plugins/ (staged for the session by tests/conftest.py, never installed).
 
 A good plugin is listed, built by name and resolvable by qualified id, and adds a command; the broken
 package's two plugins (one fails on import, one in its commands hook) are reported while everything else
@@ -29,7 +29,7 @@ def _installed(dist: str) -> bool:
 
 pytestmark = pytest.mark.skipif(
     not (_installed("artifex-goodplugin") and _installed("artifex-brokenplugin")),
-    reason="pip install ./tests/plugins/artifex-goodplugin ./tests/plugins/artifex-brokenplugin (done by .ci/run)",
+    reason="the test plugins are staged by tests/conftest.py: run the tests from the repository root",
 )
 
 
@@ -37,6 +37,20 @@ def _artifex(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFEX_")}
     full.update(env)
     return subprocess.run([ARTIFEX, *args], capture_output=True, text=True, env=full, timeout=300)
+
+
+def test_the_test_plugins_are_staged_for_the_session_never_installed() -> None:
+    """Issue #12: the README's test command installed the broken plugin, and every later call warned."""
+    for dist in ("artifex-goodplugin", "artifex-brokenplugin"):
+        found = Path(str(distribution(dist).locate_file(""))).resolve()
+        assert found.name.startswith("artifex-test-plugins-"), f"{dist} comes from {found}, not the staged folder"
+        assert str(found) in os.environ["PYTHONPATH"].split(os.pathsep)  # artifex subprocesses see it too
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if "pip install" in line and "pytest" in line]
+    assert commands == ['pip install -e ".[dev]" && pip install ./plugins/artifex-tcvae && python -m pytest']
+    assert "tests/plugins" not in "".join(line for line in (root / ".ci" / "run").read_text().splitlines()
+                                          if "pip install" in line)
 
 
 def test_good_plugin_listed_with_its_plugin() -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from artifex_core.cli.errors import EXIT_FAILURE, cli_errors, err_console
+from artifex_core.cli.flags import FlagGroup, hide_flag_types
 from artifex_core.host import host
 
 __all__ = ["add_plugin_commands", "app", "main"]
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    cls=FlagGroup,  # help pages show flags without a type (no `--json <bool>`)
 )
 
 
@@ -65,6 +67,7 @@ for _name in _COMMAND_MODULES:
             raise
         continue
     _module.register(app)
+hide_flag_types(app)
 
 
 def add_plugin_commands(cli: typer.Typer = app) -> None:
@@ -83,6 +86,7 @@ def add_plugin_commands(cli: typer.Typer = app) -> None:
             app()
     """
     host().register_commands(cli)
+    hide_flag_types(cli)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from artifex_core.cli.errors import UsageError, cli_errors, out_console
-from artifex_core.config import ModelConfig, load_config
+from artifex_core.config import ModelConfig, load_config, read_config_file
 
 __all__ = ["build_summary", "register"]
 
@@ -23,8 +23,16 @@ SetOption = Annotated[
 def _config_from(name: str | None, config: Path | None, overrides: list[str] | None) -> ModelConfig:
     if (name is None) == (config is None):
         raise UsageError("give either a model NAME or --config FILE (not both)")
-    base = {"model": name} if name is not None else {}
-    return load_config(config, overrides or (), **base)
+    if config is None:
+        return load_config(None, overrides or (), model=name)
+    data = read_config_file(config)
+    if "train" in data:  # a training config (`artifex train --config`): its train: section is checked too
+        from artifex_core.cli.train_cmds import _train_config
+        from artifex_core.training.overrides import split_config
+
+        data, train_part = split_config(data)
+        _train_config(train_part)
+    return load_config(None, overrides or (), **data)
 
 
 def build_summary(cfg: ModelConfig, seed: int = 0) -> dict[str, Any]:
@@ -94,9 +102,9 @@ def validate_cmd(
     overrides: SetOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the resolved config as JSON.")] = False,
 ) -> None:
-    """Check a config file; print the resolved config, or one line per problem (exit 2)."""
+    """Check a config file (its train: section too); print the resolved config, or one line per problem (exit 2)."""
     with cli_errors():
-        cfg = load_config(config, overrides or ())
+        cfg = _config_from(None, config, overrides)
         if as_json:
             typer.echo(cfg.model_dump_json(indent=2))
         else:

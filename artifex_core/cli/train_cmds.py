@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from artifex_core.cli.errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, out_console
@@ -54,10 +55,14 @@ def _default_out(model: str, dataset: str) -> Path:
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
 
 
-def _setup_jax(no_compile_cache: bool) -> None:
+def _quiet_absl() -> None:
     import logging
 
     logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
+
+
+def _setup_jax(no_compile_cache: bool) -> None:
+    _quiet_absl()
     if not no_compile_cache:
         from artifex_core.training.compile_cache import enable_compile_cache
 
@@ -103,11 +108,15 @@ def _summary(run: TrainingRun) -> dict[str, Any]:
 
 def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
     records = run.run_dir.read_metrics()
-    shown = records if len(records) <= 12 else records[:2] + records[-10:]
+    # a terminal gets the first 2 and last 10 epochs; a pipe or a file (a log) gets every epoch, unwrapped
+    terminal = out_console.is_terminal
+    shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
     terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
-    table = Table(title="training summary", box=None, header_style="bold")
+    hidden = len(records) > len(shown)
+    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: see metrics.jsonl" if hidden else None
+    table = Table(title="training summary", box=None, header_style="bold", caption=caption)
     for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=not terminal)
     nan = float("nan")
     for r in shown:
         test = r.get("test", {})
@@ -116,7 +125,12 @@ def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
             *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
             f"{r.get('examples_per_s', 0):,.0f}",
         )
-    out_console.print(table)
+    if terminal:
+        out_console.print(table)
+    else:  # a pipe or a file has no width to fit: print the table at its natural width, nothing cut
+        from rich.console import Console
+
+        Console(file=out_console.file, width=10_000, highlight=False).print(table)
     out_console.print(f"run folder: {summary['run_dir']}")
     if summary["best_epoch"] is not None and summary["best_test"]:
         out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
@@ -218,40 +232,34 @@ def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, A
 
 def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
            no_compile_cache: bool) -> None:
+    """Plan the run (every check, nothing written), then execute it with a progress bar."""
     from artifex_core.data.dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training.config import TrainConfigError
-    from artifex_core.training.loggers import qualify_loggers
-    from artifex_core.training.run_dir import RunDir, RunDirError
-    from artifex_core.training.run_lock import RunLock
+    from artifex_core.training.plan import RunSetupError, plan_run
+    from artifex_core.training.run_dir import RunDirError
 
-    # unknown logger names are usage errors (exit 2, with close matches), found before JAX starts
-    train_cfg = train_cfg.model_copy(update={"loggers": qualify_loggers(train_cfg.loggers)})
+    _quiet_absl()
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
-    try:
-        RunLock(run_dir).check_free()  # a folder in use: name its holder
-        RunDir(run_dir).check_trainable(resume=resume)  # refuse someone's folder before anything is loaded
-    except RunDirError as exc:
-        raise UsageError(str(exc)) from None
-    _setup_jax(no_compile_cache)
-    from artifex_core.data.loading import load_dataset
-    from artifex_core.training.progress import RichProgress
-    from artifex_core.training.run import RunSetupError, model_config_for, run_training
-    from artifex_core.training.checkpoint import CheckpointError
-    from artifex_core.training.trainer import NonFiniteLossError
-
-    try:
-        ds = load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
-        model_cfg = model_config_for(model_part, ds)
+    try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
+        plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
         raise _failure(str(exc)) from None
-    except (DatasetError, RunSetupError) as exc:
+    except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
         raise UsageError(str(exc)) from None
+    if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
+        err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
+    _setup_jax(no_compile_cache)
+    from artifex_core.training.checkpoint import CheckpointError
+    from artifex_core.training.progress import RichProgress
+    from artifex_core.training.run import run_plan
+    from artifex_core.training.trainer import NonFiniteLossError
+
     progress = RichProgress(train_cfg.epochs, console=err_console, show=not (as_json or quiet))
     try:
-        run = run_training(model_cfg, train_cfg, run_dir, dataset=ds, resume=resume, callbacks=[progress])
+        run = run_plan(plan, callbacks=[progress])
     except NonFiniteLossError as exc:
         raise _failure(str(exc)) from None
-    except (TrainConfigError, RunDirError, DatasetError) as exc:  # batch vs data, a folder in use, bad labels
+    except (TrainConfigError, RunDirError, DatasetError) as exc:  # optimizer options; a folder taken since planned
         raise UsageError(str(exc)) from None
     except CheckpointError as exc:  # --resume found only damaged checkpoints
         raise _failure(str(exc)) from None
@@ -279,14 +287,19 @@ def _load(run_dir: Path, checkpoint: str) -> Any:
 
 def sample_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
-    n: Annotated[int, typer.Option("-n", "--num", min=1, help="Number of samples.")] = 64,
+    n: Annotated[
+        int | None,
+        typer.Option("-n", "--num", min=1, help="Number of samples. \\[default: 64; conditional: 10 per class]"),
+    ] = None,
     temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
     label: Annotated[
         int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
-    nrow: Annotated[int, typer.Option("--nrow", min=1, help="Images per row.")] = 8,
+    nrow: Annotated[
+        int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
+    ] = None,
     checkpoint: CheckpointOption = "latest",
     as_json: JsonOption = False,
 ) -> None:
@@ -299,7 +312,7 @@ def sample_cmd(
         _setup_jax(False)
         import numpy as np
 
-        from artifex_core.training.pictures import sample_images
+        from artifex_core.training.pictures import class_grid, sample_images
         from artifex_core.visualize import save_image_grid
 
         loaded = _load(run_dir, checkpoint)
@@ -308,13 +321,17 @@ def sample_cmd(
             classes = int(mcfg.num_classes or 0)
             if label is not None and not 0 <= label < classes:
                 raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
-            if label is None:
-                nrow = max(1, -(-n // classes))
-                labels = np.arange(n) // nrow % classes
+            if label is None:  # one row per class, the same number of samples in each
+                try:
+                    labels, nrow = class_grid(classes, n, nrow)
+                except ValueError as exc:
+                    raise UsageError(f"{exc}; or draw one class with --label") from None
+                n = len(labels)
             else:
-                labels = np.full(n, label)
+                labels = np.full(n or 64, label)
         elif label is not None:
             raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
+        n, nrow = n or 64, nrow or 8
         images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
         path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
         info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}

@@ -1,7 +1,9 @@
-"""Training: ``TrainConfig``, the model-agnostic :class:`Trainer`, checkpoints, data parallelism, run folders.
+"""Training: ``TrainConfig``, run plans, the model-agnostic :class:`Trainer`, checkpoints, data parallelism,
+run folders.
 
-``TrainConfig``, ``RunDir``, ``Callback``, ``Logger`` and ``JsonlLogger`` import no JAX; the rest is imported
-on first use.
+A run is planned once (:func:`plan_run`: every config resolved and checked, nothing written), then executed
+(:func:`run_plan`); :func:`run_training` does both. ``TrainConfig``, ``RunDir``, ``Callback``, ``Logger``,
+``JsonlLogger`` and the plan module import no JAX; the rest is imported on first use.
 
 Example:
     >>> from artifex_core.training import TrainConfig
@@ -24,6 +26,8 @@ __all__ = [
     "SCHEDULES",
     "Callback",
     "Checkpointer",
+    "CurvesCallback",
+    "FitPlan",
     "FitResult",
     "JsonlLogger",
     "Logger",
@@ -32,6 +36,7 @@ __all__ = [
     "Optimizer",
     "RunDir",
     "RunDirError",
+    "RunPlan",
     "Schedule",
     "TrainConfig",
     "Trainer",
@@ -42,6 +47,9 @@ __all__ = [
     "make_mesh",
     "make_optimizer",
     "make_schedule",
+    "plan_fit",
+    "plan_run",
+    "run_plan",
     "run_training",
 ]
 
@@ -49,13 +57,19 @@ _LAZY = {
     "NonFiniteLossError": "artifex_core.training.trainer",
     "Trainer": "artifex_core.training.trainer",
     "Checkpointer": "artifex_core.training.checkpoint",
+    "CurvesCallback": "artifex_core.training.curves",
     "enable_compile_cache": "artifex_core.training.compile_cache",
     "init_distributed": "artifex_core.training.sharding",
     "make_mesh": "artifex_core.training.sharding",
     "make_optimizer": "artifex_core.training.optim",
     "make_schedule": "artifex_core.training.optim",
+    "FitPlan": "artifex_core.training.plan",
+    "RunPlan": "artifex_core.training.plan",
+    "plan_fit": "artifex_core.training.plan",
+    "plan_run": "artifex_core.training.plan",
     "legacy_state_paths": "artifex_core.training.state_paths",
     "load_run": "artifex_core.training.run",
+    "run_plan": "artifex_core.training.run",
     "run_training": "artifex_core.training.run",
 }
 

@@ -33,7 +33,8 @@ class Callback:
     """
 
     def on_fit_start(self, trainer: Trainer, start_epoch: int) -> None:
-        """Before the first epoch (``start_epoch`` > 0 when resuming: the epoch of the checkpoint restored)."""
+        """Before the first epoch of a :meth:`~Trainer.fit` call (``start_epoch`` > 0 when resuming, the epoch of
+        the checkpoint restored, or when ``fit()`` is called again, the epoch the previous call stopped at)."""
 
     def on_log(self, trainer: Trainer, step: int, metrics: dict[str, float]) -> None:
         """After metrics were fetched from the device (every ``log_every`` steps and at epoch ends).
@@ -55,9 +56,11 @@ class FitResult:
 
     Attributes:
         history: The record of every epoch trained by this call (``metrics.jsonl`` rows).
-        start_epoch: The epoch resumed from (0 for a fresh run).
+        start_epoch: The epoch this call started from: 0 for a fresh trainer, the checkpoint's on resume, or
+            where the previous ``fit()`` stopped.
         best_epoch: The epoch of the best checkpoint (lowest test loss), None without a run folder.
-        elapsed_s: Training time in seconds, the time before a resume included.
+        elapsed_s: Training time in seconds: every ``fit()`` of the trainer so far, and the time before a
+            resume.
     """
 
     history: list[dict[str, Any]] = field(default_factory=list)

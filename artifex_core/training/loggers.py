@@ -43,6 +43,8 @@ from artifex_core.training.callbacks import Callback
 from artifex_core.training.run_dir import RunDir
 
 if TYPE_CHECKING:  # pragma: no cover - the trainer imports JAX
+    import numpy as np
+
     from artifex_core.registry import Registry
     from artifex_core.training.callbacks import FitResult
     from artifex_core.training.trainer import Trainer
@@ -58,8 +60,8 @@ __all__ = [
     "qualify_loggers",
 ]
 
-HOOKS = ("on_fit_start", "on_log", "on_epoch_end", "on_fit_end", "close")
-"""The methods artifex calls on a logger, in the order of a run."""
+HOOKS = ("on_fit_start", "on_log", "on_epoch_end", "on_images", "on_fit_end", "close")
+"""The methods artifex calls on a logger, in the order of a run (``on_images`` only on loggers that have it)."""
 
 
 class LoggerWarning(UserWarning):
@@ -84,6 +86,11 @@ class Logger(Callback):
       ``train`` and ``test`` (term -> mean over the epoch / the test split), ``lr`` (the learning rate at
       ``step``), ``epoch_time_s``, ``eval_time_s``, ``examples_per_s`` and ``elapsed_s`` (including the time
       before a resume).
+    - ``on_images(trainer, epoch: int, images: Mapping[str, np.ndarray])``: after the run folder's pictures
+      of epoch ``epoch`` were drawn (by :func:`~artifex_core.training.run.run_training` with pictures on,
+      after the epoch's checkpoint). ``images`` maps each picture's name (``samples``, ``reconstructions``,
+      ``traversals`` or ``codebook_usage``: the PNG's stem in the run folder) to its pixels as ``uint8``
+      ``(H, W, C)``, C 1, 3 or 4. Not called by a bare :class:`~artifex_core.training.Trainer`.
     - ``on_fit_end(trainer, result: FitResult)``: after the last epoch (not when the run fails).
     - ``close()``: always, last, when the fit ends or fails (flush and release files here).
 
@@ -119,6 +126,9 @@ class Logger(Callback):
             raise TypeError(f"{type(self).__name__} got unexpected options: {', '.join(sorted(kwargs))}")
         self.run_dir = Path(run_dir)
         self.name: str = type(self).__name__
+
+    def on_images(self, trainer: Trainer, epoch: int, images: Mapping[str, np.ndarray]) -> None:
+        """After the pictures of ``epoch`` were drawn: picture name -> ``uint8`` ``(H, W, C)``. Default: nothing."""
 
     def close(self) -> None:
         """Release what the logger holds (files, connections); called once, last. Default: nothing."""
@@ -197,14 +207,18 @@ class LoggerGroup:
         return list(self._active)
 
     def call(self, hook: str, *args: Any) -> None:
-        """Call ``hook(*args)`` on every active logger.
+        """Call ``hook(*args)`` on every active logger that has it (a plain :class:`Callback` used as a
+        logger has no ``on_images``).
 
         Raises:
             Exception: Whatever a :attr:`Logger.required` logger raised.
         """
         for logger in list(self._active):
+            method = getattr(logger, hook, None)
+            if method is None:
+                continue
             try:
-                getattr(logger, hook)(*args)
+                method(*args)
             except Exception as exc:  # noqa: BLE001 - isolate every logger
                 if getattr(logger, "required", False):
                     raise

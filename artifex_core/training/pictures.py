@@ -9,7 +9,8 @@ What is drawn is asked of the model, never decided by its name:
   returning how often each code was used in training (drawn sorted, instead of traversals: sweeping one
   dimension of a quantized latent mostly shows one code).
 - ``traversals.png``: otherwise, for a model with ``latent_traversal``: one row per latent dimension (the first
-  10), the posterior mean of a test image with that dimension swept over [-3, 3] in 11 steps.
+  10), the posterior mean of a test image with that dimension swept over [-3, 3] in 11 steps; each row is
+  labelled with its dimension (``z0``, ``z1``, ...) in a margin on the left.
 
 Grids are written with Pillow by :mod:`artifex_core.visualize`.
 
@@ -25,10 +26,49 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["code_usage", "sample_images", "write_pictures"]
+__all__ = ["class_grid", "code_usage", "sample_images", "write_pictures"]
 
 TRAVERSAL_DIMS = 10
 TRAVERSAL_STEPS = 11
+PER_CLASS = 10
+
+
+def class_grid(num_classes: int, n: int | None = None, per_row: int | None = None) -> tuple[np.ndarray, int]:
+    """Labels and row length of a conditional sample grid: one row per class, the same count for each.
+
+    ``n`` samples (a multiple of ``num_classes``) or ``per_row`` per class, or by default ``PER_CLASS``
+    (10 classes: a 10 x 10 grid). Returns ``(labels, per_row)``: ``labels[i]`` is the class of sample ``i``,
+    row by row.
+
+    Raises:
+        ValueError: When ``n`` is not a whole number per class, or disagrees with ``per_row``.
+
+    Example:
+        >>> labels, per_row = class_grid(3, n=6)
+        >>> labels.tolist(), per_row
+        ([0, 0, 1, 1, 2, 2], 2)
+        >>> class_grid(10)[0].shape
+        (100,)
+    """
+    if num_classes < 1:
+        raise ValueError(f"a conditional grid needs at least one class, got {num_classes}")
+    if n is not None:
+        if n % num_classes:
+            below = max(num_classes, n - n % num_classes)
+            raise ValueError(
+                f"{n} samples do not fill one row per class: with {num_classes} classes give a multiple of "
+                f"{num_classes} (e.g. {below} or {below + num_classes})"
+            )
+        if per_row is not None and per_row * num_classes != n:
+            raise ValueError(
+                f"{n} samples in rows of {per_row} do not give one row per class: "
+                f"{num_classes} classes x {per_row} = {num_classes * per_row}"
+            )
+        per_row = n // num_classes
+    per_row = PER_CLASS if per_row is None else per_row
+    if per_row < 1:
+        raise ValueError(f"a row needs at least one sample, got {per_row}")
+    return np.repeat(np.arange(num_classes), per_row), per_row
 
 
 def code_usage(model: Any) -> np.ndarray | None:
@@ -106,7 +146,7 @@ def write_pictures(
     paths: list[Path] = []
     conditional = num_classes is not None
     if num_classes is not None:
-        labels = np.repeat(np.arange(num_classes), per_row)
+        labels, _ = class_grid(num_classes, per_row=per_row)
         samples = sample_images(model, len(labels), labels=labels, seed=seed)
     else:
         samples = sample_images(model, per_row * per_row, seed=seed)
@@ -133,7 +173,8 @@ def write_pictures(
             for d in range(min(latent_dim, TRAVERSAL_DIMS))
         ]
         paths.append(
-            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS)
+            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS,
+                            row_labels=[f"z{d}" for d in range(len(rows))])
         )
     model.train()
     return paths

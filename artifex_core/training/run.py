@@ -1,10 +1,13 @@
-"""Whole runs: build the model for a dataset, train into a run folder, write pictures; reload a run.
+"""Whole runs: execute a :class:`~artifex_core.training.plan.RunPlan` into its run folder; reload a run.
+
+:func:`run_training` is :func:`~artifex_core.training.plan.plan_run` (every config resolved and checked,
+nothing written) followed by :func:`run_plan` (lock the folder, build the model, train, write the pictures).
 
 Example:
     >>> # from artifex_core.training.recipes import recipe
     >>> # model_part, train_part = recipe()  # the recipe registered as "default"
-    >>> # ds = load_dataset(train_part["dataset"])
-    >>> # run = run_training(model_config_for(model_part, ds), TrainConfig(**train_part), "runs/demo", dataset=ds)
+    >>> # run = run_training(model_part, TrainConfig(**train_part), "runs/demo")
+    >>> # or in two steps: plan = plan_run(model_part, TrainConfig(**train_part), "runs/demo"); run_plan(plan)
     >>> # loaded = load_run("runs/demo"); loaded.model.sample(4)
 """
 
@@ -21,21 +24,22 @@ from flax import nnx
 
 from artifex_core.config import ModelConfig
 from artifex_core.data.dataset import Dataset
-from artifex_core.data.loading import load_dataset
-from artifex_core.params import DatasetInfo, VariantParams, variant_params
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
 from artifex_core.training.state_paths import legacy_state_paths
 from artifex_core.training.config import TrainConfig
-from artifex_core.training.loggers import build_loggers, qualify_loggers
+from artifex_core.training.curves import CurvesCallback
+from artifex_core.training.loggers import build_loggers
 from artifex_core.training.optim import make_optimizer
 from artifex_core.training.pictures import write_pictures
+from artifex_core.training.plan import RunPlan, RunSetupError, model_config_for, plan_run, resolve_train_config
 from artifex_core.training.resources import check_model_fits
 from artifex_core.training.run_dir import RunDir, RunDirError
 from artifex_core.training.run_lock import holding_lock
-from artifex_core.training.segments import end_segment, start_segment
+from artifex_core.training.segments import SegmentRecorder
 from artifex_core.training.sharding import is_main_process
 from artifex_core.training.steps import split_params
-from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer, check_setup
+from artifex_core.training.tracking import read_pictures
+from artifex_core.training.trainer import Callback, FitResult, NonFiniteLossError, Trainer
 
 __all__ = [
     "LoadedRun",
@@ -44,69 +48,10 @@ __all__ = [
     "build_model",
     "load_run",
     "model_config_for",
+    "resolve_train_config",
+    "run_plan",
     "run_training",
 ]
-
-
-class RunSetupError(ValueError):
-    """The model config and the dataset do not fit together (shapes, labels)."""
-
-
-def _params_class(model: Any) -> type[VariantParams] | None:
-    from artifex_core.registry import models
-
-    try:
-        entry = models.entry(str(model))
-    except LookupError:
-        return None  # an unknown name: ModelConfig's validation reports it
-    return variant_params(entry)
-
-
-def model_config_for(model_data: dict[str, Any] | ModelConfig, dataset: Dataset) -> ModelConfig:
-    """Validate a model config for ``dataset``: what ``artifex train`` accepts, it can build.
-
-    ``input_dim`` and ``num_classes`` default to the dataset's, and the parameters the model derives from the
-    data (:meth:`VariantParams.dataset_defaults <artifex_core.VariantParams.dataset_defaults>`) fill in what the
-    config leaves out. The result is checked with :meth:`ModelConfig.check_buildable`, as ``artifex validate``
-    and ``artifex build`` check it.
-
-    Raises:
-        RunSetupError: The shapes differ, or a conditional model meets an unlabelled dataset.
-        pydantic.ValidationError: The config itself is invalid, or cannot be built.
-    """
-    data = model_data.model_dump(mode="json") if isinstance(model_data, ModelConfig) else dict(model_data)
-    if data.get("input_dim") is None:
-        data["input_dim"] = list(dataset.example_shape)
-    params_cls = _params_class(data.get("model", "vae"))
-    conditional = bool(data.get("conditional")) or (params_cls is not None and params_cls.requires_condition)
-    if conditional:
-        if not dataset.has_labels:
-            raise RunSetupError(
-                f"model {data.get('model')!r} is conditional but dataset {dataset.name!r} has no labels"
-            )
-        if data.get("num_classes") is None:
-            data["num_classes"] = dataset.num_classes
-    if params_cls is not None:
-        derived = params_cls.dataset_defaults(DatasetInfo.of(dataset))
-        given = dict(data.get("parameters") or {})
-        filled = {k: v for k, v in derived.items() if given.get(k) is None}
-        if filled:
-            data["parameters"] = {**given, **filled}
-    cfg = ModelConfig.model_validate(data)
-    shape = dataset.example_shape
-    if tuple(cfg.input_dim) != shape:
-        raise RunSetupError(
-            f"input_dim {list(cfg.input_dim)} does not match dataset {dataset.name!r} examples of shape {list(shape)}"
-        )
-    if tuple(cfg.output_dim or ()) != shape:
-        raise RunSetupError(f"output_dim {list(cfg.output_dim or ())} must equal the example shape {list(shape)}")
-    if cfg.conditional and dataset.num_classes is not None and cfg.num_classes is not None:
-        if dataset.num_classes > cfg.num_classes:
-            raise RunSetupError(
-                f"num_classes {cfg.num_classes} is smaller than dataset {dataset.name!r}'s "
-                f"{dataset.num_classes} classes"
-            )
-    return cfg.check_buildable()
 
 
 def build_model(cfg: ModelConfig, seed: int = 0) -> nnx.Module:
@@ -123,15 +68,9 @@ def build_model(cfg: ModelConfig, seed: int = 0) -> nnx.Module:
         return create_model(cfg, rngs=nnx.Rngs(seed))
 
 
-def resolve_train_config(train_cfg: TrainConfig, model_cfg: ModelConfig) -> TrainConfig:
-    """``train_cfg`` with ``binarize="auto"`` resolved from the likelihood the model declares
-    (:func:`artifex_core.params.binary_likelihood`)."""
-    return train_cfg.model_copy(update={"binarize": train_cfg.resolved_binarize(model_cfg)})
-
-
 @dataclass
 class TrainingRun:
-    """What :func:`run_training` returns."""
+    """What :func:`run_training` and :func:`run_plan` return."""
 
     result: FitResult
     model: nnx.Module
@@ -142,23 +81,8 @@ class TrainingRun:
     pictures: list[Path] = field(default_factory=list)
 
 
-def _payload(model_cfg: ModelConfig, train_cfg: TrainConfig, dataset: Dataset, n_devices: int) -> dict[str, Any]:
-    from artifex_core import __version__
-    from artifex_core.report.provenance import provenance
-
-    return {
-        "model": model_cfg.model_dump(mode="json"),
-        "train": train_cfg.model_dump(mode="json"),
-        "dataset": dataset.describe(),
-        "devices": n_devices,
-        "artifex_version": __version__,
-        "provenance": provenance(model_cfg.model),  # the model's plugin and the package versions
-        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
 def run_training(
-    model_cfg: ModelConfig,
+    model_cfg: ModelConfig | Mapping[str, Any],
     train_cfg: TrainConfig,
     out_dir: str | Path,
     *,
@@ -169,7 +93,7 @@ def run_training(
     pictures: bool = True,
     loggers: Mapping[str, Mapping[str, Any]] | Sequence[str | Callback] = (),
 ) -> TrainingRun:
-    """Train ``model_cfg`` as ``train_cfg`` says into the run folder ``out_dir``.
+    """Train ``model_cfg`` as ``train_cfg`` says into the run folder ``out_dir``: ``run_plan(plan_run(...))``.
 
     Writes ``config.json``, ``metrics.jsonl``, ``checkpoints/`` and (when ``pictures``) the pictures. The folder
     is checked before anything is loaded (a non-empty folder that is not an artifex run is refused) and locked
@@ -177,7 +101,8 @@ def run_training(
     with the epoch it applies from, and undone there if the run diverges.
 
     Args:
-        model_cfg: The model (validated against the dataset by :func:`model_config_for`).
+        model_cfg: The model (a mapping or a config, completed and validated for the dataset by
+            :func:`model_config_for`).
         train_cfg: How to train (``binarize="auto"`` is resolved and saved resolved).
         out_dir: The run folder.
         dataset: Already loaded data (default: ``load_dataset(train_cfg.dataset, ...)``).
@@ -195,80 +120,72 @@ def run_training(
         RunDirError: The folder is not trainable (foreign, trained without ``resume``, locked by another
             process), or ``resume`` would change the model.
         NonFiniteLossError: Training diverged (checkpoints are kept; this run's train changes are undone).
+        Exception: Whatever :func:`~artifex_core.training.plan.plan_run` raises for a config that does not fit.
     """
-    train_cfg, objects = _with_loggers(train_cfg, loggers)
-    run = RunDir(out_dir)
-    if is_main_process():
-        run.check_trainable(resume=resume)  # before anything is loaded or written
-    ds = dataset or load_dataset(train_cfg.dataset, limit=train_cfg.limit, **train_cfg.dataset_kwargs)
-    model_cfg = model_config_for(model_cfg, ds)
-    train_cfg = resolve_train_config(train_cfg, model_cfg)
-    num_classes = model_cfg.num_classes if model_cfg.conditional else None
-    check_setup(train_cfg, ds, conditional=model_cfg.conditional, devices=devices, num_classes=num_classes)
-    if not is_main_process():
-        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures=False)
-    with holding_lock(run.path):
-        run.write_marker()
-        previous = run.read_config() if resume and run.exists() else None
-        if previous is not None:
-            _check_same_model(previous["model"], model_cfg, run)
-        return _train(model_cfg, train_cfg, run, ds, resume, callbacks, devices, pictures, previous, objects)
-
-
-def _with_loggers(
-    train_cfg: TrainConfig, loggers: Mapping[str, Mapping[str, Any]] | Sequence[str | Callback]
-) -> tuple[TrainConfig, list[Callback]]:
-    """``train_cfg`` with the named ``loggers`` added (as qualified ids), and the logger objects given."""
-    spec: dict[str, dict[str, Any]] = {name: dict(kwargs) for name, kwargs in train_cfg.loggers.items()}
-    objects: list[Callback] = []
-    items = loggers.items() if isinstance(loggers, Mapping) else [(item, {}) for item in loggers]
-    for item, kwargs in items:
-        if isinstance(item, str):
-            spec.setdefault(item, {}).update(kwargs)
-        else:
-            objects.append(item)
-    if not spec:
-        return train_cfg, objects
-    return train_cfg.model_copy(update={"loggers": qualify_loggers(spec)}), objects
-
-
-def _check_same_model(stored: dict[str, Any], model_cfg: ModelConfig, run: RunDir) -> None:
-    """A resumed run keeps its model: its checkpoints hold that model's arrays."""
-    given = model_cfg.model_dump(mode="json")
-    changed = [k for k in sorted(set(stored) | set(given)) if stored.get(k) != given.get(k)]
-    if changed:
-        what = ", ".join(f"{k} {stored.get(k)!r} -> {given.get(k)!r}" for k in changed[:3])
-        raise RunDirError(
-            f"--resume cannot change the model of {str(run.path)!r} ({what}); start a new run with another --out"
-        )
-
-
-def _train(
-    model_cfg: ModelConfig,
-    train_cfg: TrainConfig,
-    run: RunDir,
-    ds: Dataset,
-    resume: bool,
-    callbacks: Sequence[Callback],
-    devices: Sequence[jax.Device] | None,
-    pictures: bool,
-    previous: dict[str, Any] | None = None,
-    objects: Sequence[Callback] = (),
-) -> TrainingRun:
-    check_model_fits(model_cfg, train_cfg.seed, copies=4.0, purpose="training")
-    model = build_model(model_cfg, train_cfg.seed)
-    painter = _Pictures(ds, run.path, model_cfg.num_classes if model_cfg.conditional else None, train_cfg.seed)
-    extra: list[Callback] = [painter] if pictures else []
-    record = _RecordConfig(run, previous) if is_main_process() else None
-    loggers = [*build_loggers(train_cfg.loggers, run.path), *objects] if is_main_process() else []
-    trainer = Trainer(
-        model, train_cfg, ds, run_dir=run.path, conditional=model_cfg.conditional, devices=devices,
-        callbacks=[*([record] if record else []), *extra, *callbacks], loggers=loggers,
+    plan = plan_run(
+        model_cfg, train_cfg, out_dir, dataset=dataset, resume=resume, devices=devices, pictures=pictures,
+        loggers=loggers,
     )
-    if record is not None:  # before the first step, so that a run killed while compiling can resume
-        record.begin(_payload(model_cfg, train_cfg, ds, trainer.mesh.size), _newest_epoch(run) if resume else 0)
+    return run_plan(plan, callbacks=callbacks)
+
+
+def run_plan(plan: RunPlan, *, callbacks: Sequence[Callback] = ()) -> TrainingRun:
+    """Execute ``plan`` (from :func:`~artifex_core.training.plan.plan_run`): train into its run folder.
+
+    In the main process, the folder is locked for the whole run, checked again under the lock (another
+    writer may have trained there since it was planned), marked as an artifex run, and its ``config.json``
+    kept by a :class:`~artifex_core.training.segments.SegmentRecorder`. Then the model is built and a
+    :class:`Trainer` made from ``plan.fit`` trains it.
+
+    Args:
+        plan: The run.
+        callbacks: Trainer callbacks (progress bars, ...), after the run's own.
+
+    Raises:
+        RunDirError: The folder was taken or changed since it was planned.
+        NonFiniteLossError: Training diverged (checkpoints are kept; this run's train changes are undone).
+        CheckpointError: ``resume`` found checkpoints but none is usable.
+    """
+    if not is_main_process():
+        return _execute(plan, callbacks, None)
+    run = plan.run_dir
+    with holding_lock(run.path):
+        run.check_trainable(resume=plan.resume)
+        if plan.resume and run.exists() and run.read_config() != plan.previous:
+            raise RunDirError(f"{str(run.path)!r} changed while the run was planned; run the command again")
+        run.write_marker()
+        return _execute(plan, callbacks, SegmentRecorder(run, plan.previous, _config_payload(plan)))
+
+
+def _config_payload(plan: RunPlan) -> dict[str, Any]:
+    """The ``config.json`` of the run's new segment, before its ``segments`` entry is added."""
+    from artifex_core import __version__
+    from artifex_core.report.provenance import provenance
+
+    return {
+        "model": plan.model_config.model_dump(mode="json"),
+        "train": plan.fit.train_config.model_dump(mode="json"),
+        "dataset": plan.fit.dataset.describe(),
+        "devices": int(plan.fit.mesh.size),
+        "artifex_version": __version__,
+        "provenance": provenance(plan.model_config.model),  # the model's plugin and the package versions
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecorder | None) -> TrainingRun:
+    main = record is not None
+    fit, seed = plan.fit, plan.fit.train_config.seed
+    model = build_model(plan.model_config, seed)
+    painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, seed)
+    extra: list[Callback] = [painter] if plan.pictures and main else []
+    curves: list[Callback] = [CurvesCallback(plan.run_dir.path)] if main else []  # curves.png, from metrics.jsonl
+    loggers = [*build_loggers(fit.train_config.loggers, plan.run_dir.path), *plan.logger_objects] if main else []
+    trainer = Trainer(
+        model, fit, callbacks=[*([record] if record else []), *curves, *extra, *callbacks], loggers=loggers
+    )
     try:
-        result = trainer.fit(resume=resume)
+        result = trainer.fit(resume=plan.resume)
     except NonFiniteLossError as exc:
         if record is None or record.config is None:
             raise
@@ -285,38 +202,7 @@ def _train(
         record.end("finished")
     if extra and not result.history:  # nothing trained now (a finished run resumed): draw the final state
         painter.draw(model)
-    return TrainingRun(result, model, model_cfg, train_cfg, run, ds, painter.paths)
-
-
-def _newest_epoch(run: RunDir) -> int:
-    if not run.checkpoints.is_dir():
-        return 0
-    return max((int(p.name) for p in run.checkpoints.iterdir() if p.is_dir() and p.name.isdigit()), default=0)
-
-
-class _RecordConfig(Callback):
-    """Keeps ``config.json``: the configs and this segment (from which epoch, what changed, how it ended)."""
-
-    def __init__(self, run: RunDir, previous: dict[str, Any] | None) -> None:
-        self.run, self.previous = run, previous
-        self.config: dict[str, Any] | None = None
-
-    def begin(self, payload: dict[str, Any], from_epoch: int) -> None:
-        self.config = start_segment(self.previous, payload, from_epoch=from_epoch)
-        self.run.write_config(self.config)
-
-    def on_fit_start(self, trainer: Trainer, start_epoch: int) -> None:
-        segment = self.config["segments"][-1] if self.config else None
-        if segment is not None and segment["from_epoch"] != start_epoch:  # fell back past a damaged checkpoint
-            segment["from_epoch"] = start_epoch
-            self.run.write_config(self.config)  # type: ignore[arg-type]  # a segment exists, so config is set
-
-    def end(self, status: str, **facts: Any) -> dict[str, list[Any]]:
-        if self.config is None:
-            return {}
-        self.config, reverted = end_segment(self.config, status, **facts)
-        self.run.write_config(self.config)
-        return reverted
+    return TrainingRun(result, model, plan.model_config, fit.train_config, plan.run_dir, fit.dataset, painter.paths)
 
 
 class _Pictures(Callback):
@@ -334,6 +220,7 @@ class _Pictures(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.draw(trainer.snapshot())
+        trainer.loggers.call("on_images", trainer, record["epoch"], read_pictures(self.paths))
 
 
 @dataclass

@@ -33,7 +33,7 @@ from typing import Any
 
 from artifex_core.training.run_dir import RunDir, RunDirError
 
-__all__ = ["RunLock", "RunLockedError", "holding_lock"]
+__all__ = ["RunLock", "RunLockedError", "holding_lock", "holds_lock"]
 
 LOCK_NAME = RunDir.LOCK
 _HELD: set[str] = set()  # run folders whose lock this process holds
@@ -197,6 +197,21 @@ class RunLock:
         self.release()
 
 
+def holds_lock(folder: str | Path) -> bool:
+    """Whether this process holds ``folder``'s lock now.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> with RunLock(folder):
+        ...     holds_lock(folder)
+        True
+        >>> holds_lock(folder)
+        False
+    """
+    return str(Path(folder).resolve()) in _HELD
+
+
 @contextlib.contextmanager
 def holding_lock(folder: str | Path, command: str | None = None) -> Iterator[None]:
     """Hold ``folder``'s lock for the ``with`` block, unless this process holds it already (then a no-op).
@@ -204,7 +219,7 @@ def holding_lock(folder: str | Path, command: str | None = None) -> Iterator[Non
     Raises:
         RunLockedError: Another process holds it.
     """
-    if str(Path(folder).resolve()) in _HELD:
+    if holds_lock(folder):
         yield
         return
     with RunLock(folder, command):

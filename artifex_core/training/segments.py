@@ -3,7 +3,8 @@
 ``config.json`` holds the train config that a plain ``--resume`` continues with, and ``segments``: one entry
 per start, ``{"from_epoch", "changes": {field: [before, after]}, "status"}``. When a segment diverges (the
 loss became NaN), its changes are undone in ``train``, so a ``--resume --lr 1e6`` that blew up does not
-make ``lr=1e6`` the run's new default; the segment keeps the record. No JAX here.
+make ``lr=1e6`` the run's new default; the segment keeps the record. :class:`SegmentRecorder` is the
+trainer callback that keeps ``config.json`` so while a run trains. No JAX here.
 
 Example:
     >>> first = start_segment(None, {"train": {"lr": 0.001, "epochs": 5}}, from_epoch=0)
@@ -18,9 +19,16 @@ Example:
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["end_segment", "start_segment", "train_changes"]
+from artifex_core.training.callbacks import Callback
+from artifex_core.training.run_dir import RunDir
+
+if TYPE_CHECKING:  # pragma: no cover - the trainer imports JAX
+    from artifex_core.training.trainer import Trainer
+
+__all__ = ["SegmentRecorder", "end_segment", "start_segment", "train_changes"]
 
 
 def train_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -29,7 +37,7 @@ def train_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, li
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def start_segment(previous: dict[str, Any] | None, payload: dict[str, Any], *, from_epoch: int) -> dict[str, Any]:
+def start_segment(previous: Mapping[str, Any] | None, payload: dict[str, Any], *, from_epoch: int) -> dict[str, Any]:
     """The ``config.json`` payload of a new segment starting at ``from_epoch``.
 
     Args:
@@ -64,3 +72,44 @@ def end_segment(config: dict[str, Any], status: str, **facts: Any) -> tuple[dict
             out["train"][key] = before
         last["reverted"] = True
     return out, reverted
+
+
+class SegmentRecorder(Callback):
+    """Keeps ``config.json``: the configs and this segment (from which epoch, what changed, how it ended).
+
+    The segment starts in ``on_fit_start``, before the first step (so a run killed while compiling can be
+    resumed) and after the checkpoint resumed from is restored (so ``from_epoch`` is the epoch training really
+    continues from, past a damaged newest checkpoint too). :meth:`end` closes it.
+
+    Args:
+        run: The run folder.
+        previous: Its ``config.json`` before this start (None for a new run).
+        payload: The new ``config.json`` (``model``, ``train``, ...) without ``segments``.
+
+    Example:
+        >>> import tempfile
+        >>> run = RunDir(tempfile.mkdtemp())
+        >>> recorder = SegmentRecorder(run, None, {"model": {}, "train": {"lr": 0.1}})
+        >>> recorder.on_fit_start(None, 0)
+        >>> recorder.end("finished")
+        {}
+        >>> run.read_config()["segments"]
+        [{'from_epoch': 0, 'changes': {}, 'status': 'finished'}]
+    """
+
+    def __init__(self, run: RunDir, previous: Mapping[str, Any] | None, payload: dict[str, Any]) -> None:
+        self.run, self.previous, self.payload = run, previous, payload
+        self.config: dict[str, Any] | None = None
+
+    def on_fit_start(self, trainer: Trainer | None, start_epoch: int) -> None:
+        """Write ``config.json`` with a new ``running`` segment from ``start_epoch``."""
+        self.config = start_segment(self.previous, self.payload, from_epoch=start_epoch)
+        self.run.write_config(self.config)
+
+    def end(self, status: str, **facts: Any) -> dict[str, list[Any]]:
+        """Close the segment (see :func:`end_segment`); returns the changes undone (a diverged run's)."""
+        if self.config is None:
+            return {}
+        self.config, reverted = end_segment(self.config, status, **facts)
+        self.run.write_config(self.config)
+        return reverted

@@ -7,7 +7,12 @@ The step merges them, calls the model's own ``loss_fn(batch=..., step=...)``, sp
 ``nnx.jit`` on CPU (see ARCHITECTURE.md). ``num_steps > 1`` runs that many steps in one dispatch with
 ``lax.scan``; metrics come back as ``(num_steps,)`` arrays and stay on the device until the trainer fetches them.
 
+:func:`make_steps` does it all for the trainer: split the model, put its state on the devices, initialise the
+optimizer and make both steps.
+
 Example:
+    >>> # steps, leaves = make_steps(model, tx, StepSpec(batch_size=128), replicated)
+    >>> # leaves, metrics = steps.train(leaves, split, perm, key, 0, 0, num_steps=10)
     >>> # train = make_train_step(graphdef, tx, StepSpec(batch_size=128))
     >>> # params, rest, opt_state, metrics = train(params, rest, opt_state, split, perm, key, 0, 0, num_steps=10)
 """
@@ -30,8 +35,10 @@ from artifex_core.data.pipeline import DeviceSplit, dynamic_binarize, gather_bat
 __all__ = [
     "EVAL_STEP",
     "StepSpec",
+    "Steps",
     "make_eval_step",
     "make_flat_train_step",
+    "make_steps",
     "make_train_step",
     "scalar_metrics",
     "split_params",
@@ -230,3 +237,55 @@ def make_eval_step(
         return scalar_metrics(losses, getattr(model, "loss_aliases", ()))
 
     return evaluate
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The trainer's step functions and the layout of the flat training state they take.
+
+    Attributes:
+        graphdef: The model's graph in train mode (``nnx.merge(graphdef, params, rest)`` rebuilds it).
+        state_def: The tree structure of ``(params, rest, opt_state)``: the order of the flat state's leaves.
+        train: :func:`make_flat_train_step` over that state.
+        evaluate: :func:`make_eval_step` of the model in eval mode.
+    """
+
+    graphdef: nnx.GraphDef[nnx.Module]
+    state_def: Any
+    train: Callable[..., Any]
+    evaluate: Callable[..., dict[str, jax.Array]]
+
+
+def make_steps(
+    model: nnx.Module, tx: optax.GradientTransformation, spec: StepSpec, sharding: Any = None
+) -> tuple[Steps, list[jax.Array]]:
+    """Split ``model``, put copies of its state and a fresh ``tx`` state on ``sharding``, make both steps.
+
+    The model is left in train mode. Its own arrays are copied (``may_alias=False``): the train step donates
+    the state it is given, and the model keeps its arrays.
+
+    Returns:
+        ``(steps, leaves)``: the step functions and the flat initial state ``train`` takes.
+
+    Example:
+        >>> import optax
+        >>> from flax import nnx
+        >>> steps, leaves = make_steps(nnx.Linear(2, 3, rngs=nnx.Rngs(0)), optax.sgd(0.1), StepSpec(4))
+        >>> len(leaves), [tuple(leaf.shape) for leaf in leaves]
+        (2, [(3,), (2, 3)])
+    """
+    model.eval()
+    eval_graphdef = nnx.graphdef(model)
+    model.train()
+    graphdef, params, rest = split_params(model)
+    params = jax.device_put(params, sharding, may_alias=False)
+    rest = jax.device_put(rest, sharding, may_alias=False)
+    opt_state = jax.device_put(tx.init(params), sharding)
+    leaves, state_def = jax.tree.flatten((params, rest, opt_state))
+    steps = Steps(
+        graphdef=graphdef,
+        state_def=state_def,
+        train=make_flat_train_step(graphdef, tx, spec, state_def),
+        evaluate=make_eval_step(eval_graphdef, spec.conditional, spec.batch_sharding),
+    )
+    return steps, leaves

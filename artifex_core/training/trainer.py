@@ -2,12 +2,16 @@
 
 It needs only the model contract: ``model.train()`` / ``model.eval()`` and
 ``model.loss_fn(batch=..., step=...) -> {"loss": ..., ...}`` (``batch={"x", "y"}`` for conditional models).
+A trainer is built from a :class:`~artifex_core.training.plan.FitPlan` (or a train config and a dataset, which
+are planned on the spot) and makes all of its state when constructed; :meth:`Trainer.fit` trains, and can be
+called again to continue.
 
 Example:
     >>> # from artifex_core import ModelConfig, create_model
     >>> # model = create_model(ModelConfig(input_dim=(28, 28, 1)), rngs=nnx.Rngs(0))
-    >>> # result = Trainer(model, TrainConfig(epochs=1), load_dataset("mnist"), run_dir="runs/demo").fit()
-    >>> # result.final["test"]["loss"]
+    >>> # trainer = Trainer(model, TrainConfig(epochs=1), load_dataset("mnist"), run_dir="runs/demo")
+    >>> # trainer.fit().final["test"]["loss"]
+    >>> # trainer.fit(epochs=2).final["epoch"]  # two more: 3
 """
 
 from __future__ import annotations
@@ -20,23 +24,22 @@ from typing import Any
 import jax
 import numpy as np
 from flax import nnx
-from jax.sharding import Mesh
 
-from artifex_core.data.checks import check_training_data
 from artifex_core.data.dataset import Dataset
 from artifex_core.data.pipeline import epoch_permutation, host_splits, put_split
 from artifex_core.training.callbacks import Callback, FitResult
 from artifex_core.training.checkpoint import CheckpointError, Checkpointer
-from artifex_core.training.state_paths import legacy_state_paths
-from artifex_core.training.config import TrainConfig, TrainConfigError
+from artifex_core.training.config import TrainConfig
 from artifex_core.training.loggers import JsonlLogger, LoggerGroup
 from artifex_core.training.optim import make_optimizer, make_schedule
+from artifex_core.training.plan import FitPlan, plan_fit
 from artifex_core.training.run_dir import RunDir
-from artifex_core.training.run_lock import holding_lock
-from artifex_core.training.sharding import batch_sharding, is_main_process, make_mesh, replicated_sharding
-from artifex_core.training.steps import StepSpec, make_eval_step, make_flat_train_step, split_params
+from artifex_core.training.run_lock import holding_lock, holds_lock
+from artifex_core.training.sharding import batch_sharding, is_main_process, replicated_sharding
+from artifex_core.training.state_paths import legacy_state_paths
+from artifex_core.training.steps import StepSpec, make_steps
 
-__all__ = ["Callback", "FitResult", "NonFiniteLossError", "Trainer", "check_setup", "has_convolutions"]
+__all__ = ["Callback", "FitResult", "NonFiniteLossError", "Trainer", "has_convolutions"]
 
 
 class NonFiniteLossError(RuntimeError):
@@ -52,70 +55,48 @@ def has_convolutions(model: nnx.Module) -> bool:
     return any(isinstance(node, (nnx.Conv, nnx.ConvTranspose)) for _, node in nnx.iter_graph(model))
 
 
-def check_setup(
-    config: TrainConfig,
-    dataset: Dataset,
-    *,
-    conditional: bool = False,
-    devices: Sequence[jax.Device] | None = None,
-    num_classes: int | None = None,
-) -> Mesh:
-    """Check that ``config`` fits ``dataset`` and the devices (before building anything); returns the mesh.
-
-    The data are checked on the host too (:func:`~artifex_core.data.check_training_data`): labels in
-    ``[0, num_classes)``, one per image, consistent shapes, no NaN or inf.
-
-    Raises:
-        TrainConfigError: Labels missing for a conditional model, a batch larger than the training split, or a
-            batch that does not divide over the devices.
-        DatasetError: Bad data (the message names the split, the index and the value).
-    """
-    if conditional and not dataset.has_labels:
-        raise TrainConfigError(f"dataset {dataset.name!r} has no labels; a conditional model needs them")
-    check_training_data(dataset, num_classes=num_classes, conditional=conditional)
-    devs = list(devices) if devices is not None else jax.devices()
-    mesh = make_mesh(devs if config.data_parallel else devs[:1])
-    if config.batch_size % mesh.size:
-        raise TrainConfigError(
-            f"batch_size {config.batch_size} does not divide over {mesh.size} devices; "
-            f"use a multiple of {mesh.size} or data_parallel=false"
-        )
-    if dataset.train_images.shape[0] < config.batch_size:
-        raise TrainConfigError(
-            f"batch_size {config.batch_size} is larger than the {dataset.train_images.shape[0]} training examples"
-        )
-    return mesh
-
-
 def _mean(chunks: list[dict[str, np.ndarray]]) -> dict[str, float]:
     keys = chunks[0].keys() if chunks else ()
     return {k: float(np.mean(np.concatenate([np.atleast_1d(c[k]) for c in chunks]))) for k in keys}
 
 
 class Trainer:
-    """Train ``model`` on ``dataset`` as ``config`` says.
+    """Train ``model`` as a :class:`~artifex_core.training.plan.FitPlan` (or ``config`` on ``dataset``) says.
+
+    Everything the training state is made of is made here: the splits on the devices, the model's state and
+    the optimizer's, the step functions, the keys. :meth:`fit` only trains, and may be called again.
 
     Args:
-        model: An NNX model following the contract above. After :meth:`fit` it holds the trained state.
-        config: The train config. Pass a resolved ``binarize`` (``run_training`` resolves ``"auto"`` from the
-            likelihood the model config declares, :func:`~artifex_core.training.run.resolve_train_config`);
-            here, without a model config, ``"auto"`` means none.
-        dataset: Train and test splits (labels required for ``conditional``).
+        model: An NNX model following the contract above. Its state is taken now (later changes to the model
+            are not seen); after :meth:`fit` it holds the trained state.
+        config: The train config, or a :class:`~artifex_core.training.plan.FitPlan` (then ``dataset``,
+            ``run_dir``, ``conditional`` and ``devices`` come from the plan and must not be given). A config is
+            planned here with :func:`~artifex_core.training.plan.plan_fit`: without a model config,
+            ``binarize="auto"`` means none (``run_training`` resolves it from the likelihood the model config
+            declares).
+        dataset: Train and test splits (labels required for ``conditional``); with a config only.
         run_dir: Folder for ``metrics.jsonl`` and ``checkpoints/`` (None: nothing written, no resume).
         conditional: Pass labels to the model (``batch={"x": x, "y": y}``).
         devices: Devices of the data-parallel mesh (default: all when ``config.data_parallel``, else the first).
         callbacks: :class:`Callback` objects, called in every process; an exception in one stops the run.
         loggers: :class:`~artifex_core.training.Logger` objects, called in the main process only, each
             isolated (one that raises is reported once and switched off, unless ``required``), with
-            ``on_epoch_end`` before the epoch's checkpoint and ``close()`` at the end. With a ``run_dir``, a
-            :class:`~artifex_core.training.JsonlLogger` (``metrics.jsonl``) is always among them, first.
+            ``on_epoch_end`` before the epoch's checkpoint and ``close()`` at the end of every :meth:`fit`.
+            With a ``run_dir``, a :class:`~artifex_core.training.JsonlLogger` (``metrics.jsonl``) is always
+            among them, first.
+
+    Raises:
+        TrainConfigError: The config does not fit the data or the devices (see
+            :func:`~artifex_core.training.plan.plan_fit`), or the optimizer options are invalid.
+        DatasetError: Bad data.
+        TypeError: A plan given together with ``dataset``, ``run_dir``, ``conditional`` or ``devices``.
     """
 
     def __init__(
         self,
         model: nnx.Module,
-        config: TrainConfig,
-        dataset: Dataset,
+        config: TrainConfig | FitPlan,
+        dataset: Dataset | None = None,
         *,
         run_dir: str | Path | None = None,
         conditional: bool = False,
@@ -123,27 +104,30 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         loggers: Sequence[Callback] = (),
     ) -> None:
-        self.model, self.config, self.dataset = model, config, dataset
-        self.run = RunDir(run_dir) if run_dir is not None else None
-        self.conditional = conditional
+        plan = _fit_plan(config, dataset, run_dir=run_dir, conditional=conditional, devices=devices)
+        cfg = plan.train_config
+        self.plan = plan
+        self.model, self.config, self.dataset = model, cfg, plan.dataset
+        self.run = RunDir(plan.run_dir) if plan.run_dir is not None else None
+        self.conditional, self.mesh, self.binarize = plan.conditional, plan.mesh, plan.binarize
         self.callbacks = list(callbacks)
         main = is_main_process()
         own = list(loggers) if main else []
-        if run_dir is not None and main and not any(isinstance(log, JsonlLogger) for log in own):
-            own.insert(0, JsonlLogger(Path(run_dir)))
+        if self.run is not None and main and not any(isinstance(log, JsonlLogger) for log in own):
+            own.insert(0, JsonlLogger(self.run.path))
         self.loggers = LoggerGroup(own)
-        self.mesh = check_setup(config, dataset, conditional=conditional, devices=devices)
-        self.steps_per_epoch = dataset.train_images.shape[0] // config.batch_size
-        self.binarize = config.resolved_binarize(None)  # "auto" is resolved by the caller, which knows the config
-        per_dispatch = config.steps_per_dispatch or (1 if has_convolutions(model) else 10)
+        self.steps_per_epoch = plan.steps_per_epoch
+        per_dispatch = cfg.steps_per_dispatch or (1 if has_convolutions(model) else 10)
         self.steps_per_dispatch = min(per_dispatch, self.steps_per_epoch)
-        self.total_steps = config.epochs * self.steps_per_epoch
+        self.total_steps = cfg.epochs * self.steps_per_epoch
         self.step = 0
         self.epoch = 0
-
-    # -- setup --------------------------------------------------------------------------------
-    def _setup(self) -> None:
-        cfg, repl = self.config, replicated_sharding(self.mesh)
+        self.elapsed_s = 0.0
+        """Training time of every :meth:`fit` so far (and before the checkpoint resumed from)."""
+        self.checkpointer: Checkpointer | None = None
+        """The run folder's checkpoints while :meth:`fit` runs (None without a ``run_dir``, or between fits)."""
+        # the data on the devices
+        repl = replicated_sharding(self.mesh)
         x_train, x_test = host_splits(self.dataset, self.binarize, cfg.binarize_seed)
         self.train_split = put_split(x_train, self.dataset.train_labels, repl)
         test = put_split(x_test, self.dataset.test_labels, repl)
@@ -151,20 +135,13 @@ class Trainer:
         self.test_batches = [
             (test.x[i : i + bs], None if test.y is None else test.y[i : i + bs]) for i in range(0, test.size, bs)
         ]
-        self.model.eval()
-        eval_graphdef = nnx.graphdef(self.model)
-        self.model.train()
-        graphdef, params, rest = split_params(self.model)
-        self._graphdef = graphdef
-        # Copies: the step donates its state buffers, the model object keeps its own until fit() updates it.
-        params = jax.device_put(params, repl, may_alias=False)
-        rest = jax.device_put(rest, repl, may_alias=False)
+        # the state, the optimizer and the steps
         self.tx = make_optimizer(cfg, self.total_steps)
         self.schedule = make_schedule(cfg, self.total_steps)
-        self._set_state(params, rest, jax.device_put(self.tx.init(params), repl))
         spec = StepSpec(cfg.batch_size, self.conditional, self.binarize == "dynamic", batch_sharding(self.mesh))
-        self._train_fn = make_flat_train_step(graphdef, self.tx, spec, self._state_def)
-        self._eval_fn = make_eval_step(eval_graphdef, self.conditional, batch_sharding(self.mesh))
+        steps, self._state_leaves = make_steps(model, self.tx, spec, repl)
+        self._graphdef, self._state_def = steps.graphdef, steps.state_def
+        self._train_fn, self._eval_fn = steps.train, steps.evaluate
         root = jax.random.key(cfg.seed)
         self.shuffle_key = jax.device_put(jax.random.fold_in(root, 1), repl)
         self.binarize_key = jax.device_put(jax.random.fold_in(root, 2), repl)
@@ -173,10 +150,9 @@ class Trainer:
     # ``nnx.State`` views below are rebuilt on access, outside the hot loop.
     def _set_state(self, params: Any, rest: Any, opt_state: Any) -> None:
         leaves, treedef = jax.tree.flatten((params, rest, opt_state))
-        known = getattr(self, "_state_def", None)
-        if known is not None and treedef != known:  # the compiled step reads leaves in ``known``'s order
+        if treedef != self._state_def:  # the compiled step reads leaves in ``_state_def``'s order
             raise ValueError("the restored training state does not have the structure of this model's state")
-        self._state_leaves, self._state_def = leaves, treedef
+        self._state_leaves = leaves
 
     def _get_state(self) -> tuple[Any, Any, Any]:
         return jax.tree.unflatten(self._state_def, self._state_leaves)
@@ -271,56 +247,77 @@ class Trainer:
                 self.loggers.call("on_log", self, self.step, logged)
         return _mean(chunks)
 
-    def fit(self, *, resume: bool = False) -> FitResult:
-        """Train for ``config.epochs`` epochs (continuing from the newest good checkpoint when ``resume``).
+    def fit(self, epochs: int | None = None, *, resume: bool = False) -> FitResult:
+        """Train ``epochs`` more epochs from where the trainer is; call it again to continue.
+
+        - ``fit()`` trains ``config.epochs`` epochs: epochs ``1..E`` the first time, ``E+1..2E`` the next.
+        - ``fit(epochs=n)`` trains ``n`` epochs from the current one. Two ``fit(epochs=1)`` give exactly the
+          parameters of one ``fit(epochs=2)``: the shuffling, binarization and RNG streams go by the global
+          epoch and step, and the learning-rate schedule spans ``config.epochs`` (past it, its final value).
+        - ``fit(resume=True)`` first restores the newest good checkpoint of the run folder (epoch ``k``; a
+          damaged newer one is moved to ``checkpoints.damaged/`` with one warning), then trains up to
+          ``config.epochs`` in total (none when the run had finished), or ``epochs`` more when given. Without
+          a checkpoint it trains from where the trainer is.
 
         With a ``run_dir``, the folder is checked first (:meth:`RunDir.check_trainable`: a foreign folder is
-        refused before anything is written), then locked for the whole fit. ``metrics.jsonl`` keeps only the
-        rows up to the checkpoint resumed from, so its epochs are strictly increasing whatever the moment of a
-        crash. A damaged newest checkpoint is moved to ``checkpoints.damaged/`` with one warning, and the
-        newest good one is resumed.
+        refused before anything is written; a trainer that has trained may continue in its own folder), then
+        locked and its checkpoints opened for the whole call; when this process holds the lock already (as
+        :func:`~artifex_core.training.run.run_plan` does, having checked the folder), it is used as it is.
+        ``metrics.jsonl`` keeps only the rows up to the epoch this call starts from, so its epochs are strictly
+        increasing whatever the moment of a crash. The loggers are closed at the end of every call.
 
         Returns:
-            The per-epoch records; the model holds the final state.
+            The records of the epochs this call trained; the model holds the final state.
 
         Raises:
+            ValueError: ``epochs`` is negative.
             NonFiniteLossError: The loss became NaN/inf (the message names the step; checkpoints are kept).
             RunDirError: The folder is not trainable (foreign, trained without ``resume``, or locked).
             CheckpointError: ``resume`` found checkpoints but none is usable.
         """
-        if self.run is None or not is_main_process():
-            return self._fit(resume)
-        self.run.check_trainable(resume=resume)
+        if epochs is not None and epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        if self.run is None or not is_main_process() or holds_lock(self.run.path):
+            return self._fit(epochs, resume)  # nothing to guard, or the lock's holder checked and marked it
+        self.run.check_trainable(resume=resume or self.epoch > 0)
         with holding_lock(self.run.path):
             self.run.write_marker()
-            return self._fit(resume)
+            return self._fit(epochs, resume)
 
-    def _fit(self, resume: bool) -> FitResult:
-        cfg = self.config
-        self._setup()
-        self.checkpointer = Checkpointer(self.run.checkpoints, keep=cfg.keep_checkpoints) if self.run else None
-        result = FitResult()
-        elapsed_before = 0.0
+    def _restore(self) -> None:
+        """Continue from the newest good checkpoint (quarantining damaged newer ones), if there is one."""
+        ckpt = self.checkpointer
+        if self.run is None or ckpt is None or not ckpt.epochs():
+            return
         try:
-            if resume and self.run is not None and self.checkpointer is not None and self.checkpointer.epochs():
-                try:
-                    _, state, meta, damaged = self.checkpointer.restore_first_good(
-                        self.state(), legacy_paths=legacy_state_paths(self.model)
-                    )
-                except CheckpointError as exc:
-                    raise CheckpointError(f"cannot resume run folder {str(self.run.path)!r}: {exc}") from None
-                if damaged and is_main_process():
-                    self.checkpointer.quarantine(damaged)
-                self._set_state(state["params"], state["rest"], state["opt_state"])
-                self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
-                elapsed_before = float(meta.get("elapsed_s", 0.0))
-                result.start_epoch = self.epoch
-            # jsonl drops the rows past the checkpoint resumed from (or all of them): see JsonlLogger
+            _, state, meta, damaged = ckpt.restore_first_good(
+                self.state(), legacy_paths=legacy_state_paths(self.model)
+            )
+        except CheckpointError as exc:
+            raise CheckpointError(f"cannot resume run folder {str(self.run.path)!r}: {exc}") from None
+        if damaged and is_main_process():
+            ckpt.quarantine(damaged)
+        self._set_state(state["params"], state["rest"], state["opt_state"])
+        self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
+        self.elapsed_s = float(meta.get("elapsed_s", 0.0))
+
+    def _fit(self, epochs: int | None, resume: bool) -> FitResult:
+        cfg = self.config
+        self.checkpointer = Checkpointer(self.run.checkpoints, keep=cfg.keep_checkpoints) if self.run else None
+        try:
+            if resume:
+                self._restore()
+            if epochs is not None:
+                last = self.epoch + epochs
+            else:
+                last = cfg.epochs if resume else self.epoch + cfg.epochs
+            result = FitResult(start_epoch=self.epoch)
+            # jsonl drops the rows past the epoch this call starts from (all of them for a fresh run)
             self.loggers.call("on_fit_start", self, self.epoch)
             for cb in self.callbacks:
                 cb.on_fit_start(self, self.epoch)
-            start = time.perf_counter()
-            while self.epoch < cfg.epochs:
+            elapsed_before, start = self.elapsed_s, time.perf_counter()
+            while self.epoch < last:
                 self.epoch += 1
                 t0 = time.perf_counter()
                 train_metrics = self._run_epoch()
@@ -328,6 +325,7 @@ class Trainer:
                 test_metrics = self.evaluate()
                 self._check_finite(np.array([test_metrics.get("loss", 0.0)]), self.step, "test")
                 t2 = time.perf_counter()
+                self.elapsed_s = elapsed_before + t2 - start
                 record = {
                     "epoch": self.epoch,
                     "step": self.step,
@@ -337,7 +335,7 @@ class Trainer:
                     "epoch_time_s": round(t1 - t0, 4),
                     "eval_time_s": round(t2 - t1, 4),
                     "examples_per_s": round(self.steps_per_epoch * cfg.batch_size / max(t1 - t0, 1e-9), 1),
-                    "elapsed_s": round(elapsed_before + t2 - start, 3),
+                    "elapsed_s": round(self.elapsed_s, 3),
                 }
                 result.history.append(record)
                 # before the checkpoint: a kill in between leaves a row that the resume's on_fit_start drops
@@ -348,9 +346,11 @@ class Trainer:
                     self.checkpointer.save(self.epoch, self.state(), meta, metric=test_metrics.get("loss"))
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
-            result.elapsed_s = elapsed_before + time.perf_counter() - start
+            self.elapsed_s = elapsed_before + time.perf_counter() - start
+            result.elapsed_s = self.elapsed_s
             result.best_epoch = self.checkpointer.best_epoch() if self.checkpointer is not None else None
-            params, rest, _ = self._get_state()
+            # copies: the next fit() donates the trainer's buffers, the model keeps its own
+            params, rest, _ = jax.device_put(self._get_state(), replicated_sharding(self.mesh), may_alias=False)
             nnx.update(self.model, params, rest)
             for cb in self.callbacks:
                 cb.on_fit_end(self, result)
@@ -360,5 +360,26 @@ class Trainer:
             try:
                 if self.checkpointer is not None:
                     self.checkpointer.close()
+                    self.checkpointer = None
             finally:
                 self.loggers.close()
+
+
+def _fit_plan(
+    config: TrainConfig | FitPlan,
+    dataset: Dataset | None,
+    *,
+    run_dir: str | Path | None,
+    conditional: bool,
+    devices: Sequence[jax.Device] | None,
+) -> FitPlan:
+    """The plan a :class:`Trainer` is built from: ``config`` itself, or ``config`` planned for ``dataset``."""
+    if isinstance(config, FitPlan):
+        given = [name for name, value in (("dataset", dataset), ("run_dir", run_dir), ("devices", devices))
+                 if value is not None] + (["conditional"] if conditional else [])
+        if given:
+            raise TypeError(f"Trainer(model, plan) takes {', '.join(given)} from the plan; do not pass them")
+        return config
+    if dataset is None:
+        raise TypeError("Trainer(model, config, dataset): a train config needs the dataset to train on")
+    return plan_fit(config, dataset, conditional=conditional, run_dir=run_dir, devices=devices)

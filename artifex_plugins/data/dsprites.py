@@ -199,6 +199,17 @@ class DSprites:
     factor_sizes: tuple[int, ...] = FACTOR_SIZES
 
     @property
+    def x(self) -> np.ndarray:
+        """The images as ``float32`` 0.0 / 1.0, what the models take (``images`` are ``uint8`` 0 / 1).
+
+        Example:
+            >>> d = load_dsprites(2, cache=False)
+            >>> d.x.dtype, float(d.x.max())
+            (dtype('float32'), 1.0)
+        """
+        return self.images.astype(np.float32)
+
+    @property
     def classes(self) -> np.ndarray:
         """Factor class indices ``(n, 5)`` (the labels used by MIG)."""
         return indices_to_classes(self.indices)

@@ -17,24 +17,22 @@ from types import MappingProxyType
 import jax
 import jax.numpy as jnp
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+__all__ = ["ACTIVATIONS", "ACTIVATION_NAMES", "Activation", "get_activation"]
 
 Activation = Callable[[jax.Array], jax.Array]
 
+ACTIVATION_NAMES: tuple[str, ...] = ("relu", "gelu", "silu", "swish", "tanh", "leaky_relu", "elu", "softplus", "sigmoid")
+"""Every valid activation name, the one list of them. The built-in plugin registers the encoders and decoders
+with ``meta={"activations": "artifex_plugins.vae.activations:ACTIVATION_NAMES"}``; ``ModelConfig`` reads this
+literal from source, without importing JAX."""
+
+_NOT_IN_JAX_NN: dict[str, Activation] = {"swish": jax.nn.silu, "tanh": jnp.tanh}
+
 ACTIVATIONS: MappingProxyType[str, Activation] = MappingProxyType(
-    {
-        "relu": jax.nn.relu,
-        "gelu": jax.nn.gelu,
-        "silu": jax.nn.silu,
-        "swish": jax.nn.silu,
-        "tanh": jnp.tanh,
-        "leaky_relu": jax.nn.leaky_relu,
-        "elu": jax.nn.elu,
-        "softplus": jax.nn.softplus,
-        "sigmoid": jax.nn.sigmoid,
-    }
+    {name: _NOT_IN_JAX_NN.get(name) or getattr(jax.nn, name) for name in ACTIVATION_NAMES}
 )
-"""Every valid activation name and its function (``swish`` is an alias of ``silu``)."""
+"""Every valid activation name and its function (``swish`` is an alias of ``silu``; the others are
+``jax.nn``'s function of that name, ``tanh`` is ``jnp.tanh``)."""
 
 
 def get_activation(name: str | Activation) -> Activation:

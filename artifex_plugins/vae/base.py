@@ -100,20 +100,36 @@ def apply_precision(module: nnx.Module, precision: Any) -> None:
 
 
 def check_batch(x: Any, owner: str, name: str = "x") -> None:
-    """Raise ``ValueError`` when ``x`` is an empty batch (its leading axis has size 0).
+    """Raise ``ValueError`` when ``x`` is an empty batch (its leading axis has size 0), ``TypeError`` when it
+    holds integers.
 
-    Works on concrete arrays and tracers alike (shapes are static). Arrays of rank 0 pass: the
-    encoders report those with their own shape message.
+    Models take floats (images in [0, 1]). Integer inputs are refused rather than cast: ``uint8`` images
+    (0..255) taken as floats give latents hundreds of times too large without a word, and dividing by 255
+    would guess at what the integers mean. Works on concrete arrays and tracers alike (shapes and dtypes are
+    static). Arrays of rank 0 pass: the encoders report those with their own shape message.
 
     Example:
         >>> check_batch(jnp.zeros((0, 6)), "VAE")
         Traceback (most recent call last):
         ...
         ValueError: VAE: empty batch: x has shape (0, 6); pass at least one example
+        >>> check_batch(jnp.zeros((2, 6), jnp.uint8), "VAE")
+        Traceback (most recent call last):
+        ...
+        TypeError: VAE: x has dtype uint8; the model takes floats in [0, 1]: scale 8-bit images (0..255) first, x.astype(jnp.float32) / 255 (0/1 masks: x.astype(jnp.float32))
     """
     shape = tuple(jnp.shape(x))
     if shape and shape[0] == 0:
         raise ValueError(f"{owner}: empty batch: {name} has shape {shape}; pass at least one example")
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jnp.integer):
+        hint = (
+            f"scale 8-bit images (0..255) first, {name}.astype(jnp.float32) / 255 "
+            f"(0/1 masks: {name}.astype(jnp.float32))"
+            if dtype == jnp.uint8
+            else f"convert it, e.g. {name}.astype(jnp.float32)"
+        )
+        raise TypeError(f"{owner}: {name} has dtype {dtype}; the model takes floats in [0, 1]: {hint}")
 
 
 def check_n_samples(n_samples: Any, owner: str) -> int:

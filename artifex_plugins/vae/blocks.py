@@ -10,6 +10,9 @@
   initial upsampling has no checkerboard pattern.
 - :class:`ResidualBlock`, :class:`ResidualDownBlock`, :class:`ResidualUpBlock`: ``act(skip(x) + f(x))``,
   where ``skip`` is the identity, or a learned projection when the shape changes.
+- :class:`Stage`: a stage factory, the block that changes the resolution followed by blocks that keep it.
+  :data:`CONV_DOWN` / :data:`RESIDUAL_DOWN` are the stages of the CNN / ResNet encoders, :data:`CONV_UP` /
+  :data:`RESIDUAL_UP` those of the decoders.
 
 Example:
     >>> import jax.numpy as jnp
@@ -22,14 +25,29 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import jax
 from flax import nnx
 
 from artifex_plugins.vae.activations import get_activation
-from artifex_plugins.vae.layers import conv, crop_to, depth_to_space, icnr_kernel_init, kernel_init
+from artifex_plugins.vae.initializers import conv, icnr_kernel_init, kernel_init
+from artifex_plugins.vae.shapes import crop_to, depth_to_space
 
-__all__ = ["ConvBlock", "ResidualBlock", "ResidualDownBlock", "ResidualUpBlock", "SubPixelUpsample"]
+__all__ = [
+    "CONV_DOWN",
+    "CONV_UP",
+    "RESIDUAL_DOWN",
+    "RESIDUAL_UP",
+    "ConvBlock",
+    "ResidualBlock",
+    "ResidualDownBlock",
+    "ResidualUpBlock",
+    "Stage",
+    "SubPixelUpsample",
+]
 
 
 def _conv(
@@ -225,3 +243,42 @@ class ResidualUpBlock(nnx.Module):
         """Double H and W (cropped to ``target_hw``) and map to ``out_ch`` channels."""
         act = get_activation(self.activation)
         return act(self.skip(x) + self.conv(act(self.up(x))))
+
+
+def _same_conv(channels: int, **common: Any) -> ConvBlock:
+    return ConvBlock(channels, channels, **common)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage factory: ``first`` changes the resolution, then ``blocks - 1`` ``repeat`` blocks keep it.
+
+    ``first(in_ch, out_ch, *where, **common)`` and ``repeat(out_ch, **common)`` get the same keywords
+    ``common`` (``kernel_size``, ``activation``, ``precision``, ``rngs``); ``where`` is the target size for
+    upsampling stages. ``default_blocks`` is the encoder's or decoder's ``blocks_per_stage`` when not given.
+
+    Example:
+        >>> from flax import nnx
+        >>> blocks = RESIDUAL_DOWN(1, 4, blocks=2, kernel_size=3, activation="relu", precision=None,
+        ...                        rngs=nnx.Rngs(0))
+        >>> [type(b).__name__ for b in blocks]
+        ['ResidualDownBlock', 'ResidualBlock']
+    """
+
+    first: Callable[..., nnx.Module]
+    repeat: Callable[..., nnx.Module]
+    default_blocks: int = 1
+
+    def __call__(self, in_ch: int, out_ch: int, *where: Any, blocks: int, **common: Any) -> list[nnx.Module]:
+        """The ``blocks`` modules of one stage, in order."""
+        return [self.first(in_ch, out_ch, *where, **common), *(self.repeat(out_ch, **common) for _ in range(blocks - 1))]
+
+
+CONV_DOWN = Stage(partial(ConvBlock, stride=2), _same_conv)
+"""CNN encoder stage: a stride-2 :class:`ConvBlock`, then stride-1 ones (one block by default)."""
+RESIDUAL_DOWN = Stage(ResidualDownBlock, ResidualBlock, default_blocks=2)
+"""ResNet encoder stage: a :class:`ResidualDownBlock`, then identity :class:`ResidualBlock` s (two by default)."""
+CONV_UP = Stage(SubPixelUpsample, _same_conv)
+"""CNN decoder stage: a :class:`SubPixelUpsample` with the activation, then stride-1 :class:`ConvBlock` s."""
+RESIDUAL_UP = Stage(ResidualUpBlock, ResidualBlock, default_blocks=2)
+"""ResNet decoder stage: a :class:`ResidualUpBlock`, then identity :class:`ResidualBlock` s (two by default)."""

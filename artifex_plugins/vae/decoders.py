@@ -2,20 +2,20 @@
 
 ``MLPDecoder`` (dense), ``CNNDecoder`` (sub-pixel convolutional upsampling), ``ResNetDecoder`` (residual
 blocks) and the ``ConditionalDecoder`` wrapper. ``hidden_dims`` are used as given, in decoding order (they
-are never reversed). Outputs carry no final activation: a likelihood maps them to data space.
+are never reversed). Outputs carry no final activation: a likelihood maps them to data space. Every decoder
+exposes ``latent_shape``, the per-example shape of the ``z`` it takes.
 
 Example:
     >>> import jax.numpy as jnp
     >>> from flax import nnx
     >>> dec = MLPDecoder(hidden_dims=[16], output_dim=(8,), latent_dim=4, rngs=nnx.Rngs(0))
-    >>> dec(jnp.zeros((2, 4))).shape
-    (2, 8)
+    >>> dec(jnp.zeros((2, 4))).shape, dec.latent_shape
+    ((2, 8), (4,))
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import jax
@@ -23,19 +23,12 @@ import jax.numpy as jnp
 from flax import nnx
 
 from artifex_plugins.vae.activations import get_activation
-from artifex_plugins.vae.blocks import ResidualBlock, ResidualUpBlock, SubPixelUpsample
-from artifex_plugins.vae.layers import (
-    LabelEmbedding,
-    check_latent_dim,
-    check_positive_int,
-    check_shape,
-    conv,
-    dense,
-    hidden_dims_list,
-    plan_spatial_sizes,
-    require_hook,
-    require_rngs,
-)
+from artifex_plugins.vae.blocks import CONV_UP, RESIDUAL_UP, Stage
+from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook, require_rngs
+from artifex_plugins.vae.embedding import LabelEmbedding
+from artifex_plugins.vae.initializers import conv, dense
+from artifex_plugins.vae.network import Network
+from artifex_plugins.vae.shapes import plan_spatial_sizes
 
 __all__ = [
     "CNNDecoder",
@@ -53,7 +46,27 @@ def _check_z(z: jax.Array, latent_dim: int, owner: str) -> jax.Array:
     return z
 
 
-class MLPDecoder(nnx.Module):
+class _Decoder(Network):
+    """What the built-in decoders share: checked arguments, ``output_dim`` and ``latent_shape``."""
+
+    output_ndim: ClassVar[int | None] = None
+    """Axes of one output example (3 for images); config validation reads this without importing the class."""
+
+    def __init__(
+        self,
+        hidden_dims: list[int],
+        output_dim: tuple[int, ...],
+        latent_dim: int,
+        activation: str,
+        *,
+        precision: jax.lax.Precision | None,
+        min_hidden: int = 0,
+    ) -> None:
+        super().__init__(hidden_dims, latent_dim, activation, precision=precision, min_hidden=min_hidden)
+        self.output_dim = check_shape(output_dim, "output_dim", type(self).__name__, ndim=self.output_ndim)
+
+
+class MLPDecoder(_Decoder):
     """MLP decoder for VAE: dense hidden layers in the order given, then a linear layer to ``output_dim``.
 
     Args:
@@ -71,7 +84,6 @@ class MLPDecoder(nnx.Module):
         >>> dec(jnp.zeros((3, 4))).shape
         (3, 28, 28, 1)
     """
-
     def __init__(
         self,
         hidden_dims: list[int],
@@ -83,14 +95,8 @@ class MLPDecoder(nnx.Module):
         precision: jax.lax.Precision | None = None,
     ) -> None:
         """Initialize MLP decoder."""
-        name = type(self).__name__
-        rngs = require_rngs(rngs, name)
-        self.hidden_dims = hidden_dims_list(hidden_dims, name)
-        self.output_dim = check_shape(output_dim, "output_dim", name)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
-        self.precision = precision
+        rngs = require_rngs(rngs, type(self).__name__)
+        super().__init__(hidden_dims, output_dim, latent_dim, activation, precision=precision)
         width = self.latent_dim
         layers = []
         for dim in self.hidden_dims:
@@ -109,11 +115,14 @@ class MLPDecoder(nnx.Module):
         return self.output_layer(h).reshape(z.shape[0], *self.output_dim)
 
 
-class _ConvDecoder(nnx.Module):
-    """Shared logic of the CNN and ResNet decoders: project z to a small grid, upsample, output conv."""
+class _ConvDecoder(_Decoder):
+    """Shared logic of the CNN and ResNet decoders: project z to a small grid, one ``stage`` per hidden dim
+    (upsampling 2x), output conv. A subclass names its stage factory
+    (:class:`~artifex_plugins.vae.blocks.Stage`) in ``stage``; the signature and the rest are all here."""
 
-    output_ndim: ClassVar[int] = 3
-    """Outputs are images ``(H, W, C)``; config validation reads this without importing the class."""
+    output_ndim: ClassVar[int | None] = 3
+    stage: ClassVar[Stage]
+    """The stage factory: one 2x upsampling stage per entry of ``hidden_dims`` (checked at class creation)."""
 
     def __init__(
         self,
@@ -126,38 +135,43 @@ class _ConvDecoder(nnx.Module):
         spatial: bool = False,
         kernel_size: int = 3,
         precision: jax.lax.Precision | None = None,
+        blocks_per_stage: int | None = None,
     ) -> None:
         name = type(self).__name__
         rngs = require_rngs(rngs, name)
-        self.hidden_dims = hidden_dims_list(hidden_dims, name, allow_empty=False)
-        self.output_dim = check_shape(output_dim, "output_dim", name, ndim=3)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
+        super().__init__(hidden_dims, output_dim, latent_dim, activation, precision=precision, min_hidden=1)
         self.spatial = bool(spatial)
         self.kernel_size = check_positive_int(kernel_size, "kernel_size", name)
-        self.precision = precision
+        blocks = self.stage.default_blocks if blocks_per_stage is None else blocks_per_stage
+        self.blocks_per_stage = check_positive_int(blocks, "blocks_per_stage", name)
         height, width, channels = self.output_dim
         sizes = plan_spatial_sizes((height, width), len(self.hidden_dims))
         self.feature_grid = sizes[-1]
         first = self.hidden_dims[0]
         self.input_layer: nnx.Conv | nnx.Linear
         if self.spatial:
+            self.latent_shape = (*self.feature_grid, self.latent_dim)
             self.input_layer = conv(self.latent_dim, first, self.kernel_size, precision=precision, rngs=rngs)
         else:
             self.input_layer = dense(
                 self.latent_dim, math.prod(self.feature_grid) * first, precision=precision, rngs=rngs
             )
-        targets = list(reversed(sizes[:-1]))
-        self.blocks = nnx.List(self._make_blocks(first, targets, rngs))
+        common: dict[str, Any] = {
+            "kernel_size": self.kernel_size,
+            "activation": self.activation,
+            "precision": precision,
+            "rngs": rngs,
+        }
+        blocks_list: list[nnx.Module] = []
+        targets = reversed(sizes[:-1])
+        for in_ch, out_ch, target in zip([first, *self.hidden_dims], self.hidden_dims, targets, strict=False):
+            blocks_list += self.stage(in_ch, out_ch, target, blocks=self.blocks_per_stage, **common)
+        self.blocks = nnx.List(blocks_list)
         self.output_conv = conv(self.hidden_dims[-1], channels, self.kernel_size, precision=precision, rngs=rngs)
-
-    _make_blocks: Callable[[int, list[tuple[int, int]], nnx.Rngs], list[nnx.Module]]
-    """The upsampling stages, one per target size: every subclass defines it (checked at class creation)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        require_hook(cls, "_make_blocks")
+        require_hook(cls, "stage")
 
     def __call__(self, z: jax.Array, *, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Decode ``z`` (``(B, latent_dim)``, or ``(B, h, w, latent_dim)`` with ``spatial=True``) to
@@ -208,6 +222,8 @@ class CNNDecoder(_ConvDecoder):
         spatial: Take spatial latents (see above).
         kernel_size: Convolution kernel size.
         precision: Precision of the convolutions and matrix products.
+        blocks_per_stage: Blocks per stage, the upsampling one included (default 1; the others are
+            stride-1 convolutions).
 
     Example:
         >>> import jax.numpy as jnp
@@ -217,22 +233,7 @@ class CNNDecoder(_ConvDecoder):
         ((2, 28, 28, 1), (7, 7))
     """
 
-    def _make_blocks(self, in_ch: int, targets: list[tuple[int, int]], rngs: nnx.Rngs) -> list[nnx.Module]:
-        blocks: list[nnx.Module] = []
-        for ch, target in zip(self.hidden_dims, targets, strict=True):
-            blocks.append(
-                SubPixelUpsample(
-                    in_ch,
-                    ch,
-                    target,
-                    kernel_size=self.kernel_size,
-                    activation=self.activation,
-                    precision=self.precision,
-                    rngs=rngs,
-                )
-            )
-            in_ch = ch
-        return blocks
+    stage = CONV_UP
 
 
 class ResNetDecoder(_ConvDecoder):
@@ -253,7 +254,7 @@ class ResNetDecoder(_ConvDecoder):
         spatial: Take spatial latents ``(B, h, w, latent_dim)`` (VQ-VAE).
         kernel_size: Convolution kernel size.
         precision: Precision of the convolutions and matrix products.
-        blocks_per_stage: Residual blocks per stage, the upsampling one included (at least 1).
+        blocks_per_stage: Residual blocks per stage, the upsampling one included (default 2).
 
     Example:
         >>> import jax.numpy as jnp
@@ -263,45 +264,7 @@ class ResNetDecoder(_ConvDecoder):
         (2, 32, 32, 3)
     """
 
-    def __init__(
-        self,
-        hidden_dims: list[int],
-        output_dim: tuple[int, ...],
-        latent_dim: int,
-        activation: str = "relu",
-        *,
-        rngs: nnx.Rngs | None = None,
-        spatial: bool = False,
-        kernel_size: int = 3,
-        precision: jax.lax.Precision | None = None,
-        blocks_per_stage: int = 2,
-    ) -> None:
-        """Initialize ResNet decoder."""
-        self.blocks_per_stage = check_positive_int(blocks_per_stage, "blocks_per_stage", "ResNetDecoder")
-        super().__init__(
-            hidden_dims,
-            output_dim,
-            latent_dim,
-            activation,
-            rngs=rngs,
-            spatial=spatial,
-            kernel_size=kernel_size,
-            precision=precision,
-        )
-
-    def _make_blocks(self, in_ch: int, targets: list[tuple[int, int]], rngs: nnx.Rngs) -> list[nnx.Module]:
-        common: dict[str, Any] = {
-            "kernel_size": self.kernel_size,
-            "activation": self.activation,
-            "precision": self.precision,
-            "rngs": rngs,
-        }
-        blocks: list[nnx.Module] = []
-        for ch, target in zip(self.hidden_dims, targets, strict=True):
-            blocks.append(ResidualUpBlock(in_ch, ch, target, **common))
-            blocks.extend(ResidualBlock(ch, **common) for _ in range(self.blocks_per_stage - 1))
-            in_ch = ch
-        return blocks
+    stage = RESIDUAL_UP
 
 
 class ConditionalDecoder(nnx.Module):
@@ -313,7 +276,7 @@ class ConditionalDecoder(nnx.Module):
     identity path keeps ``z``'s scale, so prior samples ``z ~ N(0, I)`` stay meaningful. Spatial latents
     ``(B, h, w, latent_dim)`` get the same shift at every position.
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.layers.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.embedding.LabelEmbedding`).
 
     Args:
         decoder: Base decoder taking ``(B, latent_dim)`` (or spatial) latents.
@@ -345,6 +308,11 @@ class ConditionalDecoder(nnx.Module):
         self.output_dim = getattr(decoder, "output_dim", None)
         self.hidden_dims = getattr(decoder, "hidden_dims", None)
         self.latent_projection = dense(self.embed_dim, self.latent_dim, rngs=rngs)
+
+    @property
+    def latent_shape(self) -> tuple[int, ...] | None:
+        """The base's per-example shape of ``z`` (``(latent_dim,)``, or ``(h, w, latent_dim)`` when spatial)."""
+        return getattr(self.decoder, "latent_shape", None)
 
     def __call__(
         self, z: jax.Array, condition: jax.Array | None = None, *, rngs: nnx.Rngs | None = None

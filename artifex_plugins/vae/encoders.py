@@ -3,40 +3,37 @@
 ``MLPEncoder`` (dense), ``CNNEncoder`` (stride-2 convolutions), ``ResNetEncoder`` (residual blocks) and the
 ``ConditionalEncoder`` wrapper. No encoder uses batch statistics: each example is encoded on its own.
 
+Every encoder takes its input shape ``input_dim`` at construction and builds all its layers there (the
+factories always pass it); it exposes ``latent_shape``, the per-example shape of ``mean`` and ``log_var``.
+Only the spec's ``input_dim=None`` defers the layers to the first call (:mod:`artifex_plugins.vae.lazy`).
+
 Example:
     >>> import jax.numpy as jnp
     >>> from flax import nnx
     >>> enc = MLPEncoder(hidden_dims=[16], latent_dim=4, input_dim=(8,), rngs=nnx.Rngs(0))
     >>> mean, log_var = enc(jnp.ones((2, 8)))
-    >>> mean.shape, log_var.shape
-    ((2, 4), (2, 4))
+    >>> mean.shape, log_var.shape, enc.latent_shape
+    ((2, 4), (2, 4), (4,))
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
 from artifex_plugins.vae.activations import Activation, get_activation
-from artifex_plugins.vae.blocks import ConvBlock, ResidualBlock, ResidualDownBlock
-from artifex_plugins.vae.layers import (
-    LabelEmbedding,
-    LazyModule,
-    as_image,
-    check_latent_dim,
-    check_positive_int,
-    check_shape,
-    conv,
-    dense,
-    hidden_dims_list,
-    plan_spatial_sizes,
-    require_hook,
-)
+from artifex_plugins.vae.blocks import CONV_DOWN, RESIDUAL_DOWN, Stage
+from artifex_plugins.vae.checks import check_positive_int, check_shape, require_hook
+from artifex_plugins.vae.embedding import LabelEmbedding
+from artifex_plugins.vae.initializers import conv, dense
+from artifex_plugins.vae.lazy import LazyInitKey, build_at_first_call, defer_build
+from artifex_plugins.vae.network import Network
+from artifex_plugins.vae.shapes import as_image, plan_spatial_sizes
 
 __all__ = [
     "CNNEncoder",
@@ -47,12 +44,40 @@ __all__ = [
 ]
 
 
-class MLPEncoder(LazyModule):
+class _Encoder(Network):
+    """What the built-in encoders share: checked arguments, layers built for ``input_dim`` at construction
+    (or, only when it is None, at the first call), and ``latent_shape``."""
+
+    input_ndim: ClassVar[int | None] = None
+    """Axes of one input example (3 for images); config validation reads this without importing the class."""
+
+    input_dim: tuple[int, ...] | None
+    """Per-example input shape; None only while an encoder built without one awaits its first call."""
+    _lazy_key: LazyInitKey | None
+
+    def _build_or_defer(self, input_dim: tuple | None, rngs: nnx.Rngs) -> None:
+        """Build the layers for ``input_dim`` now; with None (the spec's default) at the first call."""
+        self.input_dim = None
+        if input_dim is None:
+            self._lazy_key = defer_build(rngs)
+        else:
+            self._lazy_key = None
+            self._build(check_shape(input_dim, "input_dim", type(self).__name__, ndim=self.input_ndim), rngs)
+
+    _build: Callable[[tuple[int, ...], nnx.Rngs], None]
+    """Create the layers for ``input_dim`` and set it: every encoder defines it (checked at class creation)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        require_hook(cls, "_build")
+
+
+class MLPEncoder(_Encoder):
     """MLP encoder for VAE: flattens each example, dense hidden layers, then ``mean`` / ``log_var`` heads.
 
-    Any input shape ``(B, ...)`` is flattened to ``(B, prod(...))``. With ``input_dim=None`` the input size
-    is inferred at the first call (deterministically given ``rngs``); with a fixed ``input_dim`` all layers
-    are built here.
+    Any input shape ``(B, ...)`` is flattened to ``(B, prod(...))``. All layers are built here for
+    ``input_dim``; with ``input_dim=None`` the input size is inferred at the first call (deterministically
+    given ``rngs``, see :mod:`artifex_plugins.vae.lazy`).
 
     Args:
         hidden_dims: Hidden layer widths, in order (may be empty for a linear encoder).
@@ -71,8 +96,6 @@ class MLPEncoder(LazyModule):
         ((28, 28, 1), (3, 4))
     """
 
-    flattens_input: ClassVar[bool] = True
-
     def __init__(
         self,
         hidden_dims: list,
@@ -84,15 +107,11 @@ class MLPEncoder(LazyModule):
         precision: jax.lax.Precision | None = None,
     ) -> None:
         """Initialize MLP encoder."""
-        name = type(self).__name__
-        self.hidden_dims = hidden_dims_list(hidden_dims, name)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
-        self.precision = precision
-        self._setup_lazy(None if input_dim is None else check_shape(input_dim, "input_dim", name), rngs)
+        super().__init__(hidden_dims, latent_dim, activation, precision=precision)
+        self._build_or_defer(input_dim, rngs)
 
     def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:
+        self.input_dim = input_dim
         width = math.prod(input_dim)
         layers = []
         for dim in self.hidden_dims:
@@ -107,9 +126,9 @@ class MLPEncoder(LazyModule):
         x = jnp.asarray(x)
         if x.ndim < 2:
             raise ValueError(f"{type(self).__name__}: expected a batch (B, ...), got shape {x.shape}")
-        self._ensure_built(x.shape[1:])
-        input_dim = cast(tuple[int, ...], self.input_dim)  # set by _ensure_built
-        if math.prod(x.shape[1:]) != math.prod(input_dim):
+        if self.input_dim is None:
+            build_at_first_call(self, x.shape[1:])
+        if math.prod(x.shape[1:]) != math.prod(self.input_dim or ()):
             raise ValueError(
                 f"{type(self).__name__}: input of shape {x.shape[1:]} per example does not match "
                 f"input_dim {self.input_dim}"
@@ -121,11 +140,16 @@ class MLPEncoder(LazyModule):
         return self.mean_head(h), self.log_var_head(h)
 
 
-class _ConvEncoder(LazyModule):
-    """Shared logic of the CNN and ResNet encoders: a stride-2 trunk, then pooling and latent heads."""
+class _ConvEncoder(_Encoder):
+    """Shared logic of the CNN and ResNet encoders: one ``stage`` per hidden dim, then pooling and latent heads.
 
-    input_ndim: ClassVar[int] = 3
-    """Inputs are images ``(H, W, C)``; config validation reads this without importing the class."""
+    A subclass names its stage factory (:class:`~artifex_plugins.vae.blocks.Stage`) in ``stage``; the
+    signature, checks, size planning and heads are all here.
+    """
+
+    input_ndim: ClassVar[int | None] = 3
+    stage: ClassVar[Stage]
+    """The stage factory: one stride-2 stage per entry of ``hidden_dims`` (checked at class creation)."""
 
     def __init__(
         self,
@@ -139,37 +163,45 @@ class _ConvEncoder(LazyModule):
         flatten: bool = False,
         kernel_size: int = 3,
         precision: jax.lax.Precision | None = None,
+        blocks_per_stage: int | None = None,
     ) -> None:
         name = type(self).__name__
-        self.hidden_dims = hidden_dims_list(hidden_dims, name, allow_empty=False)
-        self.latent_dim = check_latent_dim(latent_dim, name)
-        get_activation(activation)
-        self.activation = activation
+        super().__init__(hidden_dims, latent_dim, activation, precision=precision, min_hidden=1)
         if spatial and flatten:
             raise ValueError(f"{name}: spatial=True and flatten=True exclude each other")
         self.spatial = bool(spatial)
         self.flatten = bool(flatten)
         self.kernel_size = check_positive_int(kernel_size, "kernel_size", name)
-        self.precision = precision
+        blocks = self.stage.default_blocks if blocks_per_stage is None else blocks_per_stage
+        self.blocks_per_stage = check_positive_int(blocks, "blocks_per_stage", name)
         self.feature_grid: tuple[int, int] | None = None
-        shape = None if input_dim is None else check_shape(input_dim, "input_dim", name, ndim=3)
-        self._setup_lazy(shape, rngs)
-
-    _make_blocks: Callable[[int, nnx.Rngs], list[nnx.Module]]
-    """The stride-2 stages: every subclass defines it (checked at class creation)."""
+        if self.spatial:
+            self.latent_shape = None  # (h, w, latent_dim), known once the input size is
+        self._build_or_defer(input_dim, rngs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        require_hook(cls, "_make_blocks")
+        require_hook(cls, "stage")
 
     def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:
         height, width, channels = input_dim
-        self.blocks = nnx.List(self._make_blocks(channels, rngs))
+        self.input_dim = input_dim
+        common: dict[str, Any] = {
+            "kernel_size": self.kernel_size,
+            "activation": self.activation,
+            "precision": self.precision,
+            "rngs": rngs,
+        }
+        blocks: list[nnx.Module] = []
+        for in_ch, out_ch in zip([channels, *self.hidden_dims], self.hidden_dims, strict=False):
+            blocks += self.stage(in_ch, out_ch, blocks=self.blocks_per_stage, **common)
+        self.blocks = nnx.List(blocks)
         self.feature_grid = plan_spatial_sizes((height, width), len(self.hidden_dims))[-1]
         feat = self.hidden_dims[-1]
         heads: list[nnx.Conv | nnx.Linear]
         if self.spatial:
             heads = [conv(feat, self.latent_dim, 1, precision=self.precision, rngs=rngs) for _ in "ml"]
+            self.latent_shape = (*self.feature_grid, self.latent_dim)
         else:
             size = feat * math.prod(self.feature_grid) if self.flatten else feat
             heads = [dense(size, self.latent_dim, precision=self.precision, rngs=rngs) for _ in "ml"]
@@ -178,9 +210,9 @@ class _ConvEncoder(LazyModule):
     def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> tuple[jax.Array, jax.Array]:
         """Encode images to ``(mean, log_var)``: ``(B, latent_dim)`` each, or ``(B, h, w, latent_dim)``
         with ``spatial=True``. Accepts ``(B, H, W, C)``, ``(B, H, W)`` and flattened ``(B, H*W*C)``."""
-        name = type(self).__name__
-        x = as_image(jnp.asarray(x), self.input_dim, name)
-        self._ensure_built(x.shape[1:])
+        x = as_image(jnp.asarray(x), self.input_dim, type(self).__name__)
+        if self.input_dim is None:
+            build_at_first_call(self, x.shape[1:])
         h = x
         for block in self.blocks:
             h = block(h)
@@ -204,8 +236,9 @@ class CNNEncoder(_ConvEncoder):
       size ceil-halved ``len(hidden_dims)`` times. A ``CNNDecoder(..., spatial=True)`` with the same
       number of stages and ``output_dim`` takes exactly that grid.
 
-    With ``input_dim=None`` the input shape is inferred at the first call (deterministically given
-    ``rngs``).
+    All layers are built here for ``input_dim``; with ``input_dim=None`` the input shape is inferred at the
+    first call (deterministically given ``rngs``). ``latent_shape`` is ``(latent_dim,)``, or
+    ``(*feature_grid, latent_dim)`` with ``spatial=True``.
 
     Args:
         hidden_dims: Channels of the stride-2 convolutions, in order (at least one).
@@ -217,6 +250,8 @@ class CNNEncoder(_ConvEncoder):
         flatten: Flatten instead of global pooling before the dense heads.
         kernel_size: Convolution kernel size.
         precision: Precision of the convolutions and matrix products.
+        blocks_per_stage: Convolutions per stage, the stride-2 one included (default 1; the others have
+            stride 1).
 
     Example:
         >>> import jax.numpy as jnp
@@ -229,22 +264,7 @@ class CNNEncoder(_ConvEncoder):
         ((2, 7, 7, 3), (7, 7))
     """
 
-    def _make_blocks(self, in_ch: int, rngs: nnx.Rngs) -> list[nnx.Module]:
-        blocks: list[nnx.Module] = []
-        for ch in self.hidden_dims:
-            blocks.append(
-                ConvBlock(
-                    in_ch,
-                    ch,
-                    kernel_size=self.kernel_size,
-                    stride=2,
-                    activation=self.activation,
-                    precision=self.precision,
-                    rngs=rngs,
-                )
-            )
-            in_ch = ch
-        return blocks
+    stage = CONV_DOWN
 
 
 class ResNetEncoder(_ConvEncoder):
@@ -266,7 +286,7 @@ class ResNetEncoder(_ConvEncoder):
         flatten: Flatten instead of global pooling before the dense heads.
         kernel_size: Convolution kernel size.
         precision: Precision of the convolutions and matrix products.
-        blocks_per_stage: Residual blocks per stage, the downsampling one included (at least 1).
+        blocks_per_stage: Residual blocks per stage, the downsampling one included (default 2).
 
     Example:
         >>> import jax.numpy as jnp
@@ -276,65 +296,24 @@ class ResNetEncoder(_ConvEncoder):
         (2, 3)
     """
 
-    def __init__(
-        self,
-        hidden_dims: list,
-        latent_dim: int,
-        activation: str = "relu",
-        input_dim: tuple | None = None,
-        *,
-        rngs: nnx.Rngs,
-        spatial: bool = False,
-        flatten: bool = False,
-        kernel_size: int = 3,
-        precision: jax.lax.Precision | None = None,
-        blocks_per_stage: int = 2,
-    ) -> None:
-        """Initialize ResNet encoder."""
-        self.blocks_per_stage = check_positive_int(blocks_per_stage, "blocks_per_stage", "ResNetEncoder")
-        super().__init__(
-            hidden_dims,
-            latent_dim,
-            activation,
-            input_dim,
-            rngs=rngs,
-            spatial=spatial,
-            flatten=flatten,
-            kernel_size=kernel_size,
-            precision=precision,
-        )
-
-    def _make_blocks(self, in_ch: int, rngs: nnx.Rngs) -> list[nnx.Module]:
-        common: dict[str, Any] = {
-            "kernel_size": self.kernel_size,
-            "activation": self.activation,
-            "precision": self.precision,
-            "rngs": rngs,
-        }
-        blocks: list[nnx.Module] = []
-        for ch in self.hidden_dims:
-            blocks.append(ResidualDownBlock(in_ch, ch, **common))
-            blocks.extend(ResidualBlock(ch, **common) for _ in range(self.blocks_per_stage - 1))
-            in_ch = ch
-        return blocks
+    stage = RESIDUAL_DOWN
 
 
 class ConditionalEncoder(nnx.Module):
-    """Conditional encoder wrapper: injects a learned class embedding into the input of any encoder.
+    """Conditional encoder wrapper: adds a projection of a learned class embedding to the input of any encoder.
 
-    Labels are integer ids ``(B,)`` or one-hot rows ``(B, num_classes)``; both give identical results. How
-    the embedding ``e = embed(label)`` enters depends on the wrapped encoder, fixed when wrapping:
+    Labels are integer ids ``(B,)`` or one-hot rows ``(B, num_classes)``; both give identical results. The
+    embedding ``e = embed(label)`` is projected by a linear layer to one value per input element and added:
+    the base encodes ``x + reshape(W e + b, x.shape)`` with its own input shape (for the first linear or
+    convolutional layer this is a class-dependent input pattern, as expressive as concatenating ``e``).
 
-    - base built with ``input_dim=None`` (as on the spec page): concatenation. A flat input, or any input
-      of an encoder that flattens (``MLPEncoder``), becomes ``concat(flatten(x), e)``; an image
-      ``(B, H, W, C)`` gets ``e`` as ``embed_dim`` extra constant channels. The base then infers its input
-      size, label included, at the first call.
-    - base with a fixed ``input_dim``: the base's input shape is kept; ``e`` is projected by a linear layer
-      to one value per input element and added, ``x + reshape(W e + b, x.shape)`` (for the first linear or
-      convolutional layer this is a class-dependent input pattern, as expressive as concatenation).
+    The projection is sized from the base's ``input_dim``, here; a base built without one (the spec's
+    ``input_dim=None``) is sized at the first call, from the data, as the base itself is
+    (:mod:`artifex_plugins.vae.lazy`). ``input_dim``, ``latent_dim``, ``latent_shape`` and ``hidden_dims``
+    are the base's.
 
     An integer label outside ``[0, num_classes)`` raises ``ValueError`` (value and index) eagerly; under
-    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.layers.LabelEmbedding`).
+    ``jit`` its example's outputs are NaN (see :class:`~artifex_plugins.vae.embedding.LabelEmbedding`).
 
     Args:
         encoder: Base encoder returning ``(mean, log_var)``.
@@ -346,11 +325,15 @@ class ConditionalEncoder(nnx.Module):
         >>> import jax.numpy as jnp
         >>> from flax import nnx
         >>> rngs = nnx.Rngs(0)
-        >>> enc = ConditionalEncoder(MLPEncoder([16], 4, rngs=rngs), num_classes=10, embed_dim=8, rngs=rngs)
+        >>> base = MLPEncoder([16], 4, input_dim=(784,), rngs=rngs)
+        >>> enc = ConditionalEncoder(base, num_classes=10, embed_dim=8, rngs=rngs)
         >>> mean, log_var = enc(jnp.ones((2, 784)), condition=jnp.array([3, 7]))
-        >>> mean.shape, enc.encoder.input_dim
-        ((2, 4), (792,))
+        >>> mean.shape, enc.input_dim, enc.latent_shape
+        ((2, 4), (784,), (4,))
     """
+
+    input_dim: tuple[int, ...] | None
+    _lazy_key: LazyInitKey | None
 
     def __init__(self, encoder: nnx.Module, num_classes: int, embed_dim: int, *, rngs: nnx.Rngs) -> None:
         """Initialize conditional encoder."""
@@ -360,14 +343,22 @@ class ConditionalEncoder(nnx.Module):
         self.embed_dim = self.embedding.embed_dim
         self.latent_dim = getattr(encoder, "latent_dim", None)
         self.hidden_dims = getattr(encoder, "hidden_dims", None)
+        self.input_dim = None
         base_input = getattr(encoder, "input_dim", None)
-        self.mode = "concat" if base_input is None else "add"
-        self.input_dim = None if base_input is None else tuple(base_input)
-        self.input_projection = (
-            None
-            if base_input is None
-            else dense(self.embed_dim, math.prod(base_input), rngs=rngs)
-        )
+        if base_input is None:
+            self._lazy_key = defer_build(rngs)
+        else:
+            self._lazy_key = None
+            self._build(tuple(base_input), rngs)
+
+    def _build(self, input_dim: tuple[int, ...], rngs: nnx.Rngs) -> None:
+        self.input_dim = input_dim
+        self.input_projection = dense(self.embed_dim, math.prod(input_dim), rngs=rngs)
+
+    @property
+    def latent_shape(self) -> tuple[int, ...] | None:
+        """The base's per-example shape of ``mean`` / ``log_var`` (None while a lazy spatial base is unbuilt)."""
+        return getattr(self.encoder, "latent_shape", None)
 
     def __call__(
         self, x: jax.Array, condition: jax.Array | None = None, *, rngs: nnx.Rngs | None = None
@@ -380,21 +371,14 @@ class ConditionalEncoder(nnx.Module):
         x = jnp.asarray(x)
         if x.ndim < 2:
             raise ValueError(f"ConditionalEncoder: expected a batch (B, ...), got shape {x.shape}")
-        batch = x.shape[0]
         if self.input_dim is None:
-            self.input_dim = tuple(x.shape[1:])
-        emb = self.embedding(condition, batch).astype(x.dtype)
-        if self.input_projection is not None:
-            if math.prod(x.shape[1:]) != math.prod(self.input_dim):
-                raise ValueError(
-                    f"ConditionalEncoder: input of shape {x.shape[1:]} does not match input_dim {self.input_dim}"
-                )
-            x = x + self.input_projection(emb).reshape(x.shape)
-        elif x.ndim == 2 or getattr(self.encoder, "flattens_input", False):
-            x = jnp.concatenate([x.reshape(batch, -1), emb], axis=-1)
-        else:
-            channels = jnp.broadcast_to(emb.reshape(batch, *(1,) * (x.ndim - 2), -1), (*x.shape[:-1], emb.shape[-1]))
-            x = jnp.concatenate([x, channels], axis=-1)
-        return self.encoder(x, rngs=rngs)
+            build_at_first_call(self, x.shape[1:])
+        if math.prod(x.shape[1:]) != math.prod(self.input_dim or ()):
+            raise ValueError(
+                f"ConditionalEncoder: input of shape {x.shape[1:]} does not match input_dim {self.input_dim}"
+            )
+        emb = self.embedding(condition, x.shape[0]).astype(x.dtype)
+        return self.encoder(x + self.input_projection(emb).reshape(x.shape), rngs=rngs)
+
 
 from artifex_core.factory import create_encoder_unified  # noqa: E402  (re-export, as on the spec page)

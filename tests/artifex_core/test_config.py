@@ -125,7 +125,7 @@ def test_unknown_encoder_and_decoder_kwargs_name_field_value_and_allowed() -> No
     (line,) = _build_lines(input_dim=(8, 8, 1), encoder="cnn", encoder_kwargs={"spatail": True})
     assert line == (
         "encoder_kwargs.spatail: unknown argument for encoder 'cnn' (CNNEncoder) (got True); did you mean 'spatial'? "
-        "(allowed: spatial, flatten, kernel_size, precision)"
+        "(allowed: spatial, flatten, kernel_size, precision, blocks_per_stage)"
     )
     (line,) = _build_lines(input_dim=(8, 8, 1), decoder="resnet", decoder_kwargs={"blocks_per_stag": 1})
     assert line.startswith(
@@ -197,3 +197,31 @@ def test_load_config_checks_buildable(tmp_path: Path) -> None:
     path.write_text(json.dumps({"input_dim": [8], "decoder_kwargs": {"spatial": True}}))
     with pytest.raises(ValidationError, match="decoder_kwargs.spatial: unknown argument for decoder 'mlp'"):
         load_config(path)
+
+
+def test_activation_names_are_those_the_registered_networks_declare(artifex_registries: object) -> None:
+    from artifex_core.config import ACTIVATIONS_META, declared_activations
+    from artifex_core.introspect import module_constant
+    from artifex_core.registry import decoders, encoders
+
+    # The built-in list is activations.py's, read from its source (one list, no JAX).
+    builtin = module_constant(encoders.entry("mlp").meta[ACTIVATIONS_META])
+    assert declared_activations() == builtin and "tanh" in builtin
+    assert decoders.entry("cnn").meta[ACTIVATIONS_META] == encoders.entry("cnn").meta[ACTIVATIONS_META]
+    # A plugin's network declaring another name makes it valid, suggestions included.
+    encoders.register("mish_mlp", "artifex_plugins.vae.encoders:MLPEncoder", meta={ACTIVATIONS_META: ["mish"]})
+    assert declared_activations() == (*builtin, "mish")
+    assert ModelConfig(activation="mish").activation == "mish"
+    (line,) = _lines(activation="mihs")
+    assert line.startswith("activation: unknown activation 'mihs'; did you mean 'mish'?")
+    assert line.endswith(f"(allowed: {', '.join((*builtin, 'mish'))})")
+
+
+def test_any_activation_name_when_no_network_declares_any(monkeypatch: pytest.MonkeyPatch) -> None:
+    from artifex_core.config import ACTIVATIONS_META
+    from artifex_core.registry import decoders, encoders
+
+    for registry in (encoders, decoders):
+        for name in registry.names():
+            monkeypatch.delitem(registry.entry(name).meta, ACTIVATIONS_META, raising=False)
+    assert ModelConfig(activation="my_own").activation == "my_own"

@@ -123,3 +123,13 @@ def test_a_model_without_params_declares_nothing(artifex_registries) -> None:
     models.register("bare", VAE)
     cfg = ModelConfig(model="bare", parameters={"anything": 1})
     assert cfg.variant_params() is None and cfg.likelihood() is None and not binary_likelihood(cfg)
+
+
+def test_requires_condition_and_params_of_look_up_by_name(artifex_registries: Any) -> None:
+    from artifex_core.params import params_of, requires_condition
+
+    assert requires_condition("conditional_vae") and not requires_condition("vae")
+    assert not requires_condition("no-such-model") and not requires_condition(3)
+    assert params_of("beta_vae").__name__ == "BetaVAEParams" and params_of("no-such-model") is None
+    models.register("bare", "artifex_plugins.vae.base:VAE")  # registered without params
+    assert params_of("bare") is None and not requires_condition("bare")

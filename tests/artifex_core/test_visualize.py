@@ -1,4 +1,4 @@
-"""Image grids and bar charts: written PNG sizes, modes and pixel values."""
+"""Image grids (Pillow) and bar charts (matplotlib): written PNG sizes, modes and pixel values."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artifex_core.charts import bar_chart
 from artifex_core.visualize import (
     make_image_grid,
     save_bar_chart,
@@ -13,6 +14,8 @@ from artifex_core.visualize import (
     save_image_grid,
     to_uint8_images,
 )
+
+TAB_BLUE = (31, 119, 180)  # matplotlib's default "tab:blue"
 
 
 def test_grid_layout_size_and_pixels(tmp_path):
@@ -67,25 +70,60 @@ def test_nrow_larger_than_count_gives_one_row():
     assert make_image_grid(np.zeros((3, 2, 2)), nrow=8, padding=2).shape == (6, 14, 1)
 
 
-def test_bar_chart_size_and_bar_heights(tmp_path):
-    path = save_bar_chart([4, 0, 2], tmp_path / "bars.png", height=8, bar_width=2, gap=1, margin=0,
-                          color=(10, 20, 30))
+def _bar_runs(a: np.ndarray, color: tuple[int, int, int]) -> list[int]:
+    """Heights in pixels of the bars of ``color`` in image ``a``, left to right (one per contiguous run of
+    columns holding that colour)."""
+    mask = (np.abs(a[..., :3].astype(int) - color) <= 2).all(axis=-1)
+    counts = mask.sum(axis=0)
+    runs, current = [], 0
+    for c in counts:
+        if c:
+            current = max(current, int(c))
+        elif current:
+            runs.append(current)
+            current = 0
+    return runs + ([current] if current else [])
+
+
+def test_bar_chart_is_drawn_by_matplotlib_with_bars_proportional_to_values(tmp_path):
+    path = save_bar_chart([4, 0, 2], tmp_path / "bars.png", width=4, height=3, dpi=100, title="three")
     img = Image.open(path)
-    assert img.size == (3 * 3 - 1, 8)
-    a = np.asarray(img)
-    bar, background = [10, 20, 30], [255, 255, 255]
-    assert a[:, 0].tolist() == [bar] * 8  # the largest value fills the height
-    assert a[:, 3].tolist() == [background] * 8  # zero: no bar
-    assert a[:, 6].tolist() == [background] * 4 + [bar] * 4  # half of the largest
-    assert a[:, 2].tolist() == [background] * 8  # the gap
+    assert img.size == (400, 300)
+    tall, short = _bar_runs(np.asarray(img.convert("RGB")), TAB_BLUE)  # the zero draws no bar
+    assert abs(tall - 2 * short) <= 2 and tall > 100
+    fig = bar_chart([4, 0, 2], title="three")
+    assert [float(p.get_height()) for p in fig.axes[0].patches] == [4.0, 0.0, 2.0]
+    assert fig.axes[0].get_title() == "three"
 
 
-def test_codebook_usage_sorts_by_default(tmp_path):
-    path = save_codebook_usage([1, 0, 3], tmp_path / "usage.png", height=6, bar_width=1)
-    a = np.asarray(Image.open(path))
-    margin = 4
-    heights = [(a[margin : margin + 6, margin + 2 * i] != 255).all(axis=-1).sum() for i in range(3)]
-    assert heights == [6, 2, 0]
-    assert a[margin + 6, 0].tolist() == [128, 128, 128]  # the baseline
+def test_codebook_usage_sorts_by_default_and_says_how_many_codes_are_used(tmp_path):
+    a = np.asarray(Image.open(save_codebook_usage([1, 0, 3], tmp_path / "usage.png")).convert("RGB"))
+    heights = _bar_runs(a, TAB_BLUE)
+    assert len(heights) == 2 and heights[0] > heights[1]  # 3 then 1; the dead code is the empty tail
+    assert abs(heights[0] - 3 * heights[1]) <= 3
+    unsorted = _bar_runs(np.asarray(Image.open(save_codebook_usage([1, 0, 3], tmp_path / "u2.png", sort=False))
+                                    .convert("RGB")), TAB_BLUE)
+    assert unsorted[0] < unsorted[1]
     with pytest.raises(ValueError, match="non-negative"):
         save_bar_chart([1, -1], tmp_path / "bad.png")
+    with pytest.raises(ValueError, match="non-empty"):
+        save_bar_chart([], tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_row_labels_name_each_row_in_a_left_margin(tmp_path):
+    images = np.full((6, 10, 10, 1), 0.5)
+    plain = np.asarray(Image.open(save_image_grid(images, tmp_path / "plain.png", nrow=3, padding=1)))
+    path = save_image_grid(images, tmp_path / "labelled.png", nrow=3, padding=1, row_labels=["z0", "z11"])
+    labelled = np.asarray(Image.open(path))
+    margin = labelled.shape[1] - plain.shape[1]
+    assert labelled.shape[0] == plain.shape[0] and margin > 0
+    np.testing.assert_array_equal(labelled[:, margin:], plain)  # the grid itself is untouched
+    top, bottom = labelled[:11, :margin], labelled[11:, :margin]
+    assert (top < 128).any() and (bottom < 128).any()  # dark text on the white padding, one label per row
+    assert (bottom < 128).sum() > (top < 128).sum()  # "z11" holds more ink than "z0"
+    rgb = np.asarray(Image.open(save_image_grid(np.zeros((2, 4, 4, 3)), tmp_path / "rgb.png", nrow=2, scale=3,
+                                                row_labels=["a"])))
+    assert rgb.shape[0] == 3 * (4 + 2 + 2) and rgb.shape[2] == 3
+    with pytest.raises(ValueError, match="one label per row: 2 rows, got 1 labels"):
+        save_image_grid(images, tmp_path / "bad.png", nrow=3, row_labels=["z0"])

@@ -33,6 +33,7 @@ def test_mlp_decoder_example(rngs):
     reconstructed = decoder(z)  # Shape: (batch, 784)
 
     assert reconstructed.shape == (3, 784)
+    assert [layer.out_features for layer in decoder.layers] == [128, 256, 512]  # used as given, never reversed
 
 
 def test_cnn_decoder_example(rngs):
@@ -52,6 +53,10 @@ def test_cnn_decoder_example(rngs):
     reconstructed = decoder(z)  # Output: (batch, 28, 28, 1)
 
     assert reconstructed.shape == (2, 28, 28, 1)
+    assert decoder.feature_grid == (2, 2)
+    assert decoder.input_layer.out_features == 2 * 2 * 256
+    assert [b.conv.out_features // 4 for b in decoder.blocks] == [256, 128, 64, 32]
+    assert [b.target_hw for b in decoder.blocks] == [(4, 4), (7, 7), (14, 14), (28, 28)]
 
 
 def test_conditional_decoder_example(rngs):
@@ -77,3 +82,5 @@ def test_conditional_decoder_example(rngs):
     reconstructed = conditional_decoder(z, condition=labels, rngs=rngs)
 
     assert reconstructed.shape == (4, 784)
+    other = conditional_decoder(z, condition=jnp.array([4, 5, 6, 7]), rngs=rngs)
+    assert not jnp.allclose(other, reconstructed)

@@ -64,6 +64,7 @@ def test_mlp_encoder_example(rngs):
     mean, log_var = encoder(x, rngs=rngs)
 
     assert mean.shape == log_var.shape == (4, 32)
+    assert [layer.out_features for layer in encoder.layers] == [512, 256, 128]
 
 
 def test_cnn_encoder_example(rngs):
@@ -110,7 +111,9 @@ def test_conditional_encoder_example(rngs):
 
     assert mean.shape == log_var.shape == (4, 32)
     one_hot_mean, _ = conditional_encoder(x, condition=jax.nn.one_hot(labels, 10), rngs=rngs)
-    assert jnp.allclose(mean, one_hot_mean, atol=1e-6)
+    assert jnp.array_equal(mean, one_hot_mean)
+    # The base keeps the data's shape: the label's embedding is projected and added, not concatenated.
+    assert base_encoder.input_dim == conditional_encoder.input_dim == (784,)
 
 
 def test_unified_factories_signatures(rngs):

@@ -148,6 +148,70 @@ def test_config_file_with_a_train_section_and_human_output(npz: Path, tmp_path: 
     assert "epoch 2/2: train loss" in result.stderr
 
 
+def test_run_folder_named_first_and_summary_without_a_terminal_shows_every_epoch(npz: Path, tmp_path: Path) -> None:
+    """Issue #12: the folder was named only when training ended; piped, the table hid epochs 3-10 and cut headers."""
+    out = tmp_path / "long"
+    result = runner.invoke(app, ["train", "--dataset", str(npz), "--epochs", "13", "--out", str(out), *TINY])
+    assert result.exit_code == 0, result.output
+    errors = result.stderr.splitlines()
+    assert errors[0] == f"run folder: {out}" and errors[1].startswith("epoch 1/13: train loss")
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("epoch"))
+    assert header.split() == ["epoch", "train", "loss", "test", "loss", "test", "kl_loss", "test",
+                              "reconstruction_loss", "time", "s", "ex/s"]
+    rows = [line.split() for line in lines if line.split() and line.split()[0].isdigit()]
+    assert [int(r[0]) for r in rows] == list(range(1, 14))  # every epoch, none elided
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [float(r[2]) for r in rows] == [round(r["test"]["loss"], 3) for r in records]
+    assert not any("…" in line for line in lines) and "not shown" not in result.stdout
+    resumed = runner.invoke(app, ["train", "--resume", "--out", str(out)])  # its folder is the one given
+    assert resumed.exit_code == 0 and "run folder" not in resumed.stderr
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_summary_table_elides_only_on_a_terminal_and_says_so(terminal: bool, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from artifex_core.cli import train_cmds
+
+    records = [{"epoch": e, "train": {"loss": 100.0 - e}, "test": {"loss": 90.0 - e, "kl_loss": 1.0},
+                "epoch_time_s": 1.0, "examples_per_s": 1000.0} for e in range(1, 21)]
+    run = SimpleNamespace(run_dir=SimpleNamespace(read_metrics=lambda: records))
+    summary = {"run_dir": "runs/x", "best_epoch": 20, "best_test": records[-1]["test"], "pictures": [], "elapsed_s": 1.0}
+    monkeypatch.setattr(train_cmds.out_console, "_force_terminal", terminal)
+    train_cmds._print_summary(run, summary)  # type: ignore[arg-type]
+    out = capsys.readouterr().out
+    epochs = [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()]
+    if terminal:
+        assert epochs == [1, 2, *range(11, 21)] and "epochs 3-10 not shown: see metrics.jsonl" in out
+    else:
+        assert epochs == list(range(1, 21)) and "not shown" not in out
+
+
+def test_conditional_sample_grid_has_one_full_row_per_class(npz: Path, tmp_path: Path) -> None:
+    """Issue #12: the default conditional grid was 64 images for 10 classes (a short last class)."""
+    out = tmp_path / "cvae"
+    result = runner.invoke(app, ["train", "--model", "conditional_vae", "--dataset", str(npz), "--epochs", "1",
+                                 "--out", str(out), "--quiet", *TINY])
+    assert result.exit_code == 0, result.output
+    default = runner.invoke(app, ["sample", str(out), "--json"])
+    assert default.exit_code == 0, default.output
+    assert json.loads(default.stdout)["n"] == 30  # 3 classes x 10
+    assert Image.open(out / "sample.png").size == (10 * 8 + 2, 3 * 8 + 2)  # 6 px images, 2 px padding
+    nine = runner.invoke(app, ["sample", str(out), "-n", "9", "-o", str(tmp_path / "nine.png")])
+    assert nine.exit_code == 0 and Image.open(tmp_path / "nine.png").size == (3 * 8 + 2, 3 * 8 + 2)
+    rows = runner.invoke(app, ["sample", str(out), "--nrow", "4", "-o", str(tmp_path / "rows.png")])
+    assert rows.exit_code == 0 and Image.open(tmp_path / "rows.png").size == (4 * 8 + 2, 3 * 8 + 2)
+    one = runner.invoke(app, ["sample", str(out), "--label", "1", "-n", "5", "-o", str(tmp_path / "one.png")])
+    assert one.exit_code == 0 and Image.open(tmp_path / "one.png").size == (5 * 8 + 2, 8 + 2)
+    for args, message in ((["-n", "7"], "7 samples do not fill one row per class: with 3 classes give a multiple "
+                           "of 3 (e.g. 6 or 9); or draw one class with --label"),
+                          (["-n", "9", "--nrow", "4"], "9 samples in rows of 4 do not give one row per class")):
+        bad = runner.invoke(app, ["sample", str(out), *args])
+        assert bad.exit_code == 2 and message in bad.stderr, bad.stderr
+
+
 def test_sample_writes_a_png_grid(trained: tuple[Path, dict], tmp_path: Path) -> None:
     out, _ = trained
     target = tmp_path / "grid.png"

@@ -87,3 +87,39 @@ def test_an_unknown_logger_is_a_usage_error_before_anything_runs(tmp_path: Path,
     lines = result.stderr.strip().splitlines()
     assert message in lines[-1] and "Traceback" not in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_train_logger_tensorboard_writes_what_metrics_jsonl_holds_and_resume_repeats_no_step(
+    npz: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from artifex_core.charts import save_curves
+    from artifex_core.training import RunDir
+    from artifex_core.training.tracking import record_scalars
+
+    out = tmp_path / "run"
+    args = ["train", "--dataset", str(npz), "--epochs", "2", "--out", str(out), *TINY, "--logger", "tensorboard"]
+    proc = artifex(args, env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "config.json").read_text())["train"]["loggers"] == {"builtin:tensorboard": {}}
+    proc = artifex(["train", "--resume", "--out", str(out), "--epochs", "3", "--quiet"], env)
+    assert proc.returncode == 0, proc.stderr
+
+    rows = RunDir(out).read_metrics()
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    events = EventAccumulator(str(out / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
+    events.Reload()
+    expected = {tag for r in rows for tag in record_scalars(r)}
+    assert {"train/loss", "train/grad_norm", "test/loss", "test/kl_loss", "lr", "perf/examples_per_s"} <= expected
+    assert expected <= set(events.Tags()["scalars"])
+    for tag in expected:
+        logged = events.Scalars(tag)
+        assert [e.step for e in logged] == [r["step"] for r in rows], tag  # each epoch once, at its step
+        assert [e.value for e in logged] == pytest.approx([record_scalars(r)[tag] for r in rows], rel=1e-6), tag
+    assert [e.step for e in events.Scalars("train_log/loss")] == [r["step"] for r in rows]  # log_every > epoch
+    for name in ("samples", "reconstructions", "traversals"):
+        assert [e.step for e in events.Images(f"images/{name}")] == [r["step"] for r in rows]
+
+    # curves.png is drawn from metrics.jsonl: after the resume it shows all three epochs
+    assert (out / "curves.png").read_bytes() == save_curves(rows, tmp_path / "expected.png").read_bytes()

@@ -152,6 +152,26 @@ def test_names_are_split_qualified_and_unknown_ones_suggest_close_matches() -> N
 
 
 def test_hooks_are_the_documented_ones() -> None:
-    assert HOOKS == ("on_fit_start", "on_log", "on_epoch_end", "on_fit_end", "close")
+    assert HOOKS == ("on_fit_start", "on_log", "on_epoch_end", "on_images", "on_fit_end", "close")
     assert all(callable(getattr(Logger, h)) for h in HOOKS)
     assert LoggerGroup([]).active == []
+
+
+def test_on_images_reaches_loggers_that_have_it_and_skips_plain_callbacks(tmp_path: Path) -> None:
+    import numpy as np
+
+    class Pictures(Logger):
+        def __init__(self, run_dir: Path) -> None:
+            super().__init__(run_dir)
+            self.seen: list[tuple[int, dict[str, tuple[int, ...]]]] = []
+
+        def on_images(self, trainer: Any, epoch: int, images: Any) -> None:
+            self.seen.append((epoch, {name: a.shape for name, a in images.items()}))
+
+    pictures, plain = Pictures(tmp_path), SeesCheckpoint()
+    group = LoggerGroup([plain, pictures, Logger(tmp_path)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a logger without on_images is not "failed"
+        group.call("on_images", None, 3, {"samples": np.zeros((4, 5, 1), np.uint8)})
+    assert pictures.seen == [(3, {"samples": (4, 5, 1)})]
+    assert len(group.active) == 3 and group.failed == {}

@@ -97,3 +97,11 @@ def test_activation_name_changes_the_encoder_output() -> None:
     relu = MLPEncoder([8], 2, activation="relu", input_dim=(3,), rngs=nnx.Rngs(0))
     tanh = MLPEncoder([8], 2, activation="tanh", input_dim=(3,), rngs=nnx.Rngs(0))
     assert not np.allclose(relu(x)[0], tanh(x)[0])
+
+
+def test_one_list_of_names_read_by_the_core_from_source() -> None:
+    from artifex_core.introspect import module_constant
+    from artifex_plugins.vae.activations import ACTIVATION_NAMES
+
+    assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
+    assert module_constant("artifex_plugins.vae.activations:ACTIVATION_NAMES") == ACTIVATION_NAMES

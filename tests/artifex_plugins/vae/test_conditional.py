@@ -1,4 +1,8 @@
-"""ConditionalVAE around MLP bases on flat inputs (CNN and ResNet bases: ``test_conditional_images.py``)."""
+"""ConditionalVAE around MLP bases on flat inputs and CNN / ResNet bases on images, lazy and fixed ``input_dim``.
+
+Reference defects: a conditional VAE with a CNN encoder crashed, and its interpolation and traversal
+crashed on images.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,26 @@ import pytest
 from flax import nnx
 
 from artifex_plugins.vae import ConditionalVAE
-from artifex_plugins.vae.decoders import ConditionalDecoder, MLPDecoder
-from artifex_plugins.vae.encoders import ConditionalEncoder, MLPEncoder
+from artifex_plugins.vae.decoders import CNNDecoder, ConditionalDecoder, MLPDecoder, ResNetDecoder
+from artifex_plugins.vae.encoders import CNNEncoder, ConditionalEncoder, MLPEncoder, ResNetEncoder
 
 C, L = 3, 4
 FLAT = (6,)
+IMAGE = (4, 4, 1)
+SHAPES = {"mlp": FLAT, "cnn": IMAGE, "resnet": IMAGE}
+NETWORKS = {
+    "mlp": (MLPEncoder, MLPDecoder, {}),
+    "cnn": (CNNEncoder, CNNDecoder, {}),
+    "resnet": (ResNetEncoder, ResNetDecoder, {"blocks_per_stage": 1}),
+}
 
 
 def build(kind: str, lazy: bool, seed: int = 0, **kwargs) -> ConditionalVAE:
-    assert kind == "mlp"
     rngs = nnx.Rngs(seed)
-    enc = MLPEncoder([8], L, input_dim=None if lazy else FLAT, rngs=rngs)
-    dec = MLPDecoder([8], FLAT, L, rngs=rngs)
+    enc_cls, dec_cls, extra = NETWORKS[kind]
+    shape, width = SHAPES[kind], 8 if kind == "mlp" else 4
+    enc = enc_cls([width], L, input_dim=None if lazy else shape, rngs=rngs, **extra)
+    dec = dec_cls([width], shape, L, rngs=rngs, **extra)
     return ConditionalVAE(
         encoder=ConditionalEncoder(enc, num_classes=C, embed_dim=4, rngs=rngs),
         decoder=ConditionalDecoder(dec, num_classes=C, embed_dim=4, rngs=rngs),
@@ -32,10 +44,10 @@ def build(kind: str, lazy: bool, seed: int = 0, **kwargs) -> ConditionalVAE:
 
 
 def data(kind: str, n: int = 4, seed: int = 1) -> jax.Array:
-    return jax.random.uniform(jax.random.key(seed), (n, *FLAT))
+    return jax.random.uniform(jax.random.key(seed), (n, *SHAPES[kind]))
 
 
-CASES = [("mlp", True), ("mlp", False)]
+CASES = [(kind, lazy) for kind in NETWORKS for lazy in (True, False)]
 IDS = [f"{k}-{'lazy' if lazy else 'fixed'}" for k, lazy in CASES]
 
 
@@ -54,13 +66,15 @@ def test_labels_as_ints_or_one_hot_give_identical_results(kind, lazy):
     np.testing.assert_allclose(mean_int, model.encode(x, jax.nn.one_hot(y, C))[0], rtol=1e-5, atol=1e-6)
     assert not np.allclose(mean_int, model.encode(x, jnp.zeros(4, jnp.int32))[0])
 
-@pytest.mark.parametrize(("kind", "lazy"), [("mlp", True), ("mlp", False)], ids=["mlp-lazy", "mlp-fixed"])
+@pytest.mark.parametrize(
+    ("kind", "lazy"), [("mlp", True), ("mlp", False), ("cnn", False), ("resnet", True)], ids=lambda v: str(v)
+)
 def test_changing_y_changes_what_is_decoded(kind, lazy):
     model = build(kind, lazy)
     model(data(kind), y=0)  # builds lazy layers
     z = jax.random.normal(jax.random.key(3), (2, L))
     a, b = model.decode(z, jnp.array([0, 0])), model.decode(z, jnp.array([1, 1]))
-    assert a.shape == (2, *FLAT)
+    assert a.shape == (2, *SHAPES[kind])
     assert not np.allclose(a, b)
     np.testing.assert_allclose(model.decode(z, jnp.array([2, 2])), model.decode(z, 2), rtol=1e-6)
 
@@ -132,3 +146,36 @@ def test_constructor_defaults_and_validation():
         ConditionalVAE(MLPEncoder([8], L, input_dim=FLAT, rngs=rngs), dec, L, condition_dim=C)
     with pytest.raises(ValueError, match="y must be"):
         model(data("mlp"), y=jnp.zeros((4, 5)))
+
+
+@pytest.mark.parametrize(("kind", "lazy"), [("cnn", True), ("resnet", False)], ids=["cnn-lazy", "resnet-fixed"])
+def test_interpolate_and_traversal_on_images(kind, lazy):
+    # reference defect: interpolation and traversal crashed on images
+    model = build(kind, lazy)
+    x = data(kind)
+    frames = model.interpolate(x[0], x[1], steps=4, y=1)
+    assert frames.shape == (4, *IMAGE)
+    np.testing.assert_allclose(
+        frames[0], model.reconstruct(x[:1], y=jnp.array([1]), deterministic=True)[0], rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        frames[-1], model.reconstruct(x[1:2], y=1, deterministic=True)[0], rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(model.interpolate(x[:1], x[1:2], 4, y=jnp.array([1])), frames, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(frames[0], frames[-1])
+    trav = model.latent_traversal(x[0], dim=2, steps=3, y=jax.nn.one_hot(1, C))
+    assert trav.shape == (3, *IMAGE) and not np.allclose(trav[0], trav[-1])
+    np.testing.assert_allclose(model.latent_traversal(x[0], 2, steps=3, y=1), trav, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="y is required"):
+        model.latent_traversal(x[0], 2, steps=3)
+    with pytest.raises(ValueError, match="dim"):
+        model.latent_traversal(x[0], dim=L, y=0)
+
+
+def test_under_jit():
+    model = build("cnn", False)
+    x, y = data("cnn"), jnp.array([0, 1, 2, 0])
+    out = nnx.jit(lambda m, x, y: m(x, y=y))(model, x, y)
+    assert out["reconstructed"].shape == x.shape
+    loss = nnx.jit(lambda m, b: m.loss_fn(batch=b, step=1)["loss"])(model, {"x": x, "y": y})
+    assert np.isfinite(float(loss))

@@ -1,7 +1,10 @@
-"""Conditional wrappers: the spec examples, int vs one-hot labels, how the label enters (concat for lazy
-bases, projection for fixed ones), label changes change outputs, MLP/CNN/ResNet bases, jit and grad."""
+"""Conditional wrappers: the spec examples, int vs one-hot labels, how the label enters (one way for every
+base: a projection of the embedding added to the input), label changes change outputs, MLP/CNN/ResNet bases,
+latent_shape, jit and grad."""
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +12,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from artifex_core.testing import abstract_call
 from artifex_plugins.vae.decoders import CNNDecoder, ConditionalDecoder, MLPDecoder, ResNetDecoder
 from artifex_plugins.vae.encoders import CNNEncoder, ConditionalEncoder, MLPEncoder, ResNetEncoder
 
@@ -20,92 +24,41 @@ def _x(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
     return jax.random.uniform(jax.random.key(seed), shape)
 
 
-def _abstract(build, *shapes: tuple[int, ...], labels: jax.Array) -> tuple[object, nnx.Module]:
-    """Build and call a wrapper under ``jax.eval_shape`` (traced, never compiled)."""
-    box: dict = {}
-
-    def run():
-        box["module"] = build()
-        return box["module"](*(jnp.zeros(s) for s in shapes), condition=labels)
-
-    return jax.eval_shape(run), box["module"]
-
-
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_conditional_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    x = _x((4, 784))
-    base_encoder = MLPEncoder(
-        hidden_dims=[512, 256],
-        latent_dim=32,
-        rngs=rngs,
-    )
-    conditional_encoder = ConditionalEncoder(
-        encoder=base_encoder,
-        num_classes=10,
-        embed_dim=128,
-        rngs=rngs,
-    )
-    # Pass class labels as integers or one-hot
-    labels = jnp.array([0, 1, 2, 3])
-    mean, log_var = conditional_encoder(x, condition=labels, rngs=rngs)
-    assert mean.shape == log_var.shape == (4, 32)
-    assert base_encoder.input_dim == (784 + 128,)  # the label embedding is concatenated
-    mean_1h, _ = conditional_encoder(x, condition=jax.nn.one_hot(labels, 10), rngs=rngs)
-    np.testing.assert_array_equal(mean_1h, mean)
-
-
-def test_spec_conditional_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = jax.random.normal(jax.random.key(1), (4, 32))
-    base_decoder = MLPDecoder(
-        hidden_dims=[128, 256, 512],
-        output_dim=(784,),
-        latent_dim=32,
-        rngs=rngs,
-    )
-    conditional_decoder = ConditionalDecoder(
-        decoder=base_decoder,
-        num_classes=10,
-        embed_dim=128,
-        rngs=rngs,
-    )
-    labels = jnp.array([0, 1, 2, 3])
-    reconstructed = conditional_decoder(z, condition=labels, rngs=rngs)
-    assert reconstructed.shape == (4, 784)
-    other = conditional_decoder(z, condition=jnp.array([4, 5, 6, 7]), rngs=rngs)
-    assert not np.allclose(other, reconstructed)
-
-
 # --- the matrix of bases -------------------------------------------------------------------------------
 
 ENCODERS = {
-    "mlp-lazy-flat": (lambda r: MLPEncoder([8], 3, rngs=r), (2, 64), "concat", (64 + E,)),
-    "mlp-lazy-image": (lambda r: MLPEncoder([8], 3, rngs=r), (2, *IMG), "concat", (64 + E,)),
-    "mlp-fixed-image": (lambda r: MLPEncoder([8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
-    "mlp-fixed-flat": (lambda r: MLPEncoder([8], 3, input_dim=(64,), rngs=r), (2, 64), "add", (64,)),
-    "cnn-lazy": (lambda r: CNNEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
-    "cnn-fixed": (lambda r: CNNEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
-    "resnet-lazy": (lambda r: ResNetEncoder([4, 8], 3, rngs=r), (2, *IMG), "concat", (8, 8, 1 + E)),
-    "resnet-fixed": (lambda r: ResNetEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG), "add", IMG),
+    "mlp-lazy-flat": (lambda r: MLPEncoder([8], 3, rngs=r), (2, 64)),
+    "mlp-lazy-image": (lambda r: MLPEncoder([8], 3, rngs=r), (2, *IMG)),
+    "mlp-fixed-image": (lambda r: MLPEncoder([8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
+    "mlp-fixed-flat": (lambda r: MLPEncoder([8], 3, input_dim=(64,), rngs=r), (2, 64)),
+    "cnn-lazy": (lambda r: CNNEncoder([4, 8], 3, rngs=r), (2, *IMG)),
+    "cnn-fixed": (lambda r: CNNEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
+    "resnet-lazy": (lambda r: ResNetEncoder([4, 8], 3, rngs=r), (2, *IMG)),
+    "resnet-fixed": (lambda r: ResNetEncoder([4, 8], 3, input_dim=IMG, rngs=r), (2, *IMG)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ENCODERS))
 def test_conditional_encoder_around_every_base(case: str) -> None:
-    build, x_shape, mode, base_input = ENCODERS[case]
-    (mean, log_var), wrapper = _abstract(
+    build, x_shape = ENCODERS[case]
+    (mean, log_var), wrapper = abstract_call(
         lambda: ConditionalEncoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
         x_shape,
-        labels=jnp.array([1, 2]),
+        condition=jnp.array([1, 2]),
     )
     assert mean.shape == log_var.shape == (2, 3)
-    assert wrapper.mode == mode
-    assert wrapper.encoder.input_dim == base_input  # fixed bases keep their input shape
-    assert wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
+    assert wrapper.encoder.input_dim == wrapper.input_dim == x_shape[1:]  # the data shape, label excluded
+    assert wrapper.input_projection.in_features == E and wrapper.input_projection.out_features == math.prod(x_shape[1:])
     assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.hidden_dims == wrapper.encoder.hidden_dims
+    assert wrapper.latent_shape == wrapper.encoder.latent_shape == (3,)
+
+
+def test_a_wrapper_around_a_fixed_base_is_built_at_construction() -> None:
+    base = CNNEncoder([4], 3, input_dim=IMG, spatial=True, rngs=nnx.Rngs(0))
+    wrapper = ConditionalEncoder(base, K, E, rngs=nnx.Rngs(1))
+    assert wrapper.input_dim == IMG and wrapper._lazy_key is None
+    assert wrapper.input_projection.out_features == math.prod(IMG)
+    assert wrapper.latent_shape == base.latent_shape == (4, 4, 3)  # read, not traced
 
 
 DECODERS = {
@@ -119,14 +72,15 @@ DECODERS = {
 @pytest.mark.parametrize("case", sorted(DECODERS))
 def test_conditional_decoder_around_every_base(case: str) -> None:
     build, z_shape = DECODERS[case]
-    out, wrapper = _abstract(
+    out, wrapper = abstract_call(
         lambda: ConditionalDecoder(build(nnx.Rngs(0)), num_classes=K, embed_dim=E, rngs=nnx.Rngs(1)),
         z_shape,
-        labels=jnp.array([1, 2]),
+        condition=jnp.array([1, 2]),
     )
     assert out.shape == (2, *IMG)
     assert wrapper.latent_dim == 3 and wrapper.num_classes == K and wrapper.output_dim == IMG
     assert wrapper.decoder.latent_dim == 3  # the base keeps the model's latent_dim
+    assert wrapper.latent_shape == wrapper.decoder.latent_shape == z_shape[1:]
 
 
 # --- numerics on small bases ---------------------------------------------------------------------------
@@ -139,32 +93,23 @@ def cnn_pair() -> tuple[ConditionalEncoder, ConditionalEncoder]:
     return lazy, fixed
 
 
-def test_lazy_base_gets_the_embedding_as_extra_constant_channels(cnn_pair) -> None:
-    lazy, _ = cnn_pair
+@pytest.mark.parametrize("which", [0, 1])
+def test_every_base_gets_a_projection_of_the_embedding_added(cnn_pair, which: int) -> None:
+    enc = cnn_pair[which]
     x, y = _x((2, *IMG)), jnp.array([3, 7])
-    got = lazy(x, condition=y)
-    emb = lazy.embedding(y)
-    channels = jnp.broadcast_to(emb[:, None, None, :], (2, 8, 8, E))
-    want = lazy.encoder(jnp.concatenate([x, channels], axis=-1))
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=1e-6)
-
-
-def test_fixed_base_gets_a_projection_of_the_embedding_added(cnn_pair) -> None:
-    _, fixed = cnn_pair
-    x, y = _x((2, *IMG)), jnp.array([3, 7])
-    got = fixed(x, condition=y)
-    want = fixed.encoder(x + fixed.input_projection(fixed.embedding(y)).reshape(x.shape))
-    for g, w in zip(got, want, strict=True):
-        np.testing.assert_allclose(g, w, rtol=1e-6)
-
-
-def test_flat_input_concatenates_the_embedding() -> None:
-    enc = ConditionalEncoder(MLPEncoder([8], 3, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
-    x, y = _x((2, *IMG)), jnp.array([0, 9])
     got = enc(x, condition=y)
-    want = enc.encoder(jnp.concatenate([x.reshape(2, -1), enc.embedding(y)], axis=-1))
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    want = enc.encoder(x + enc.input_projection(enc.embedding(y)).reshape(x.shape))
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    assert enc.encoder.input_dim == IMG  # wrapping never changes the base's input shape
+
+
+def test_flat_and_image_inputs_encode_alike() -> None:
+    enc = ConditionalEncoder(CNNEncoder([4], 3, input_dim=IMG, rngs=nnx.Rngs(0)), K, E, rngs=nnx.Rngs(1))
+    x, y = _x((2, *IMG)), jnp.array([0, 9])
+    np.testing.assert_allclose(enc(x.reshape(2, -1), condition=y)[0], enc(x, condition=y)[0], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"ConditionalEncoder: input of shape \(5,\) does not match input_dim"):
+        enc(jnp.zeros((2, 5)), condition=y)
 
 
 @pytest.mark.parametrize("which", [0, 1])

@@ -11,6 +11,7 @@ from flax import nnx
 
 import artifex_core.factory as factory
 from artifex_core.config import ModelConfig
+from artifex_core.testing import abstract_call
 from artifex_plugins.vae.blocks import ResidualBlock, ResidualUpBlock, SubPixelUpsample
 from artifex_plugins.vae.decoders import CNNDecoder, MLPDecoder, ResNetDecoder, create_decoder_unified
 from artifex_plugins.vae.encoders import CNNEncoder, ResNetEncoder
@@ -29,59 +30,11 @@ def _normal(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
     return jax.random.normal(jax.random.key(seed), shape)
 
 
-def _abstract(build, x_shape: tuple[int, ...]) -> tuple[object, nnx.Module]:
-    """Build and call a module under ``jax.eval_shape`` (traced, never compiled): cheap shape tests."""
-    box: dict = {}
-
-    def run():
-        box["module"] = build()
-        return box["module"](jnp.zeros(x_shape))
-
-    return jax.eval_shape(run), box["module"]
-
-
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_mlp_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = _normal((4, 32))
-    decoder = MLPDecoder(
-        hidden_dims=[128, 256, 512],  # Reversed from encoder
-        output_dim=(784,),
-        latent_dim=32,
-        activation="relu",
-        rngs=rngs,
-    )
-    reconstructed = decoder(z)  # Shape: (batch, 784)
-    assert reconstructed.shape == (4, 784)
-    # Used as given, never reversed again.
-    assert [layer.out_features for layer in decoder.layers] == [128, 256, 512]
-
-
-def test_spec_cnn_decoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    z = _normal((2, 64))
-    decoder = CNNDecoder(
-        hidden_dims=[256, 128, 64, 32],  # Reversed channels
-        output_dim=(28, 28, 1),
-        latent_dim=64,
-        activation="relu",
-        rngs=rngs,
-    )
-    reconstructed = decoder(z)  # Output: (batch, 28, 28, 1)
-    assert reconstructed.shape == (2, 28, 28, 1)
-    assert decoder.feature_grid == (2, 2)
-    assert decoder.input_layer.out_features == 2 * 2 * 256
-    assert [b.conv.out_features // 4 for b in decoder.blocks] == [256, 128, 64, 32]
-    assert [b.target_hw for b in decoder.blocks] == [(4, 4), (7, 7), (14, 14), (28, 28)]
-
-
 # --- MLP -----------------------------------------------------------------------------------------------
 
 
 def test_mlp_decoder_reshapes_to_any_output_dim() -> None:
-    out, dec = _abstract(lambda: MLPDecoder([8], (28, 28, 1), 3, rngs=nnx.Rngs(0)), (5, 3))
+    out, dec = abstract_call(lambda: MLPDecoder([8], (28, 28, 1), 3, rngs=nnx.Rngs(0)), (5, 3))
     assert out.shape == (5, 28, 28, 1) and dec.output_layer.out_features == 784
 
 
@@ -110,7 +63,7 @@ def test_decoder_argument_validation(kwargs: dict, match: str) -> None:
 @pytest.mark.parametrize("cls", [MLPDecoder, CNNDecoder, ResNetDecoder])
 def test_wrong_latent_shape_is_a_value_error(cls: type) -> None:
     with pytest.raises(ValueError, match=r"expected z of shape \(B, 3\)"):
-        _abstract(lambda: cls([4], (4, 4, 1), 3, rngs=nnx.Rngs(0)), (2, 4))
+        abstract_call(lambda: cls([4], (4, 4, 1), 3, rngs=nnx.Rngs(0)), (2, 4))
 
 
 # --- CNN / ResNet ----------------------------------------------------------------------------------------
@@ -122,7 +75,7 @@ SIZES = [(28, 28, 1), (32, 32, 3), (64, 64, 1), (15, 9, 2), (1, 1, 1)]
 @pytest.mark.parametrize("cls", CONV_DECODERS)
 @pytest.mark.parametrize("shape", SIZES)
 def test_conv_decoder_returns_exactly_output_dim(cls: type, shape: tuple) -> None:
-    out, dec = _abstract(lambda: cls([8, 4, 4], shape, 3, rngs=nnx.Rngs(0)), (2, 3))
+    out, dec = abstract_call(lambda: cls([8, 4, 4], shape, 3, rngs=nnx.Rngs(0)), (2, 3))
     assert out.shape == (2, *shape)
     # The grid is the encoder's: ceil-halved once per hidden dim, then walked back up.
     assert dec.feature_grid == plan_spatial_sizes(shape[:2], 3)[-1]
@@ -132,7 +85,7 @@ def test_conv_decoder_returns_exactly_output_dim(cls: type, shape: tuple) -> Non
 
 @pytest.mark.parametrize("cls", CONV_DECODERS)
 def test_conv_decoder_uses_hidden_dims_as_given(cls: type) -> None:
-    _, dec = _abstract(lambda: cls([4, 8, 6], (16, 16, 2), 3, rngs=nnx.Rngs(0)), (1, 3))
+    _, dec = abstract_call(lambda: cls([4, 8, 6], (16, 16, 2), 3, rngs=nnx.Rngs(0)), (1, 3))
     ups = _modules(dec, SubPixelUpsample) if cls is CNNDecoder else [b.up for b in _modules(dec, ResidualUpBlock)]
     assert [u.conv.out_features for u in ups] == [16, 32, 24]  # 4 * (4, 8, 6): decoding order kept
     assert dec.input_layer.out_features == 2 * 2 * 4  # projection to hidden_dims[0] channels
@@ -141,7 +94,7 @@ def test_conv_decoder_uses_hidden_dims_as_given(cls: type) -> None:
 
 @pytest.mark.parametrize("cls", CONV_DECODERS)
 def test_upsampling_is_sub_pixel_not_transposed_conv(cls: type) -> None:
-    _, dec = _abstract(lambda: cls([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
+    _, dec = abstract_call(lambda: cls([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
     assert not _modules(dec, nnx.ConvTranspose)
     assert _modules(dec, SubPixelUpsample)
 
@@ -186,8 +139,8 @@ def test_conv_decoder_output_is_unconstrained_and_depends_on_z() -> None:
 
 
 def test_resnet_decoder_is_residual_not_the_cnn_renamed() -> None:
-    _, res = _abstract(lambda: ResNetDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
-    _, cnn = _abstract(lambda: CNNDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
+    _, res = abstract_call(lambda: ResNetDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
+    _, cnn = abstract_call(lambda: CNNDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (1, 3))
     ups = _modules(res, ResidualUpBlock)
     assert len(ups) == 2 and len(_modules(res, ResidualBlock)) == 2
     assert all(u.skip.conv.kernel_size == (1, 1) for u in ups)
@@ -211,8 +164,8 @@ def test_residual_up_block_adds_the_skip_to_the_branch() -> None:
 @pytest.mark.parametrize(("enc_cls", "dec_cls"), [(CNNEncoder, CNNDecoder), (ResNetEncoder, ResNetDecoder)])
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (15, 9, 2)])
 def test_spatial_round_trip_of_shapes(enc_cls: type, dec_cls: type, shape: tuple) -> None:
-    (mean, _), enc = _abstract(lambda: enc_cls([4, 8], 5, input_dim=shape, spatial=True, rngs=nnx.Rngs(0)), (2, *shape))
-    out, dec = _abstract(lambda: dec_cls([8, 4], shape, 5, spatial=True, rngs=nnx.Rngs(0)), mean.shape)
+    (mean, _), enc = abstract_call(lambda: enc_cls([4, 8], 5, input_dim=shape, spatial=True, rngs=nnx.Rngs(0)), (2, *shape))
+    out, dec = abstract_call(lambda: dec_cls([8, 4], shape, 5, spatial=True, rngs=nnx.Rngs(0)), mean.shape)
     assert dec.feature_grid == enc.feature_grid and mean.shape == (2, *enc.feature_grid, 5)
     assert out.shape == (2, *shape)
     assert isinstance(dec.input_layer, nnx.Conv) and not _modules(dec, nnx.Linear)  # no dense projection
@@ -223,9 +176,9 @@ def test_spatial_decoder_rejects_flat_or_misshapen_latents() -> None:
         return CNNDecoder([4], (8, 8, 1), 3, spatial=True, rngs=nnx.Rngs(0))
 
     with pytest.raises(ValueError, match=r"expected spatial z of shape \(B, 4, 4, 3\)"):
-        _abstract(build, (2, 3))
+        abstract_call(build, (2, 3))
     with pytest.raises(ValueError, match="expected spatial z"):
-        _abstract(build, (2, 2, 2, 3))
+        abstract_call(build, (2, 2, 2, 3))
 
 
 def test_spatial_decoder_decodes_each_position() -> None:
@@ -261,7 +214,7 @@ def test_jit_matches_eager_and_gradients_flow(build) -> None:
 @pytest.mark.parametrize("cls", [MLPDecoder, CNNDecoder, ResNetDecoder])
 def test_precision_reaches_every_layer(cls: type) -> None:
     hi = jax.lax.Precision.HIGHEST
-    _, dec = _abstract(lambda: cls([4], (4, 4, 1), 2, precision=hi, rngs=nnx.Rngs(0)), (1, 2))
+    _, dec = abstract_call(lambda: cls([4], (4, 4, 1), 2, precision=hi, rngs=nnx.Rngs(0)), (1, 2))
     layers = _modules(dec, nnx.Linear) + _modules(dec, nnx.Conv)
     assert layers and all(layer.precision == hi for layer in layers)
 
@@ -269,10 +222,10 @@ def test_precision_reaches_every_layer(cls: type) -> None:
 def test_create_decoder_unified_is_reexported_and_keeps_the_config_order() -> None:
     assert create_decoder_unified is factory.create_decoder_unified
     cfg = ModelConfig(input_dim=(8, 8, 1), latent_dim=3, hidden_dims=(4, 8), decoder_hidden_dims=(8, 4))
-    (out, dec) = _abstract(lambda: create_decoder_unified(config=cfg, decoder_type="cnn", rngs=nnx.Rngs(0)), (2, 3))
+    (out, dec) = abstract_call(lambda: create_decoder_unified(config=cfg, decoder_type="cnn", rngs=nnx.Rngs(0)), (2, 3))
     assert isinstance(dec, CNNDecoder) and dec.hidden_dims == [8, 4] and out.shape == (2, 8, 8, 1)
     spatial = ModelConfig(input_dim=(8, 8, 1), latent_dim=3, hidden_dims=(4, 8), decoder_kwargs={"spatial": True})
-    (out, dec) = _abstract(
+    (out, dec) = abstract_call(
         lambda: create_decoder_unified(config=spatial, decoder_type="resnet", rngs=nnx.Rngs(0)), (2, 2, 2, 3)
     )
     assert isinstance(dec, ResNetDecoder) and dec.hidden_dims == [8, 4] and out.shape == (2, 8, 8, 1)
@@ -301,8 +254,36 @@ def test_sub_pixel_upsampling_sees_exactly_the_inputs_of_a_stride_2_transposed_c
     assert theirs.sum(axis=1).max() == ((kernel_size + 1) // 2) ** 2
 
 
-def test_a_conv_decoder_subclass_without_its_block_hook_fails_at_class_creation() -> None:
+def test_a_conv_decoder_subclass_without_its_stage_factory_fails_at_class_creation() -> None:
     from artifex_plugins.vae.decoders import _ConvDecoder
 
-    with pytest.raises(TypeError, match="must define the method _make_blocks"):
+    with pytest.raises(TypeError, match="NoBlocks must define stage"):
         type("NoBlocks", (_ConvDecoder,), {})
+
+
+@pytest.mark.parametrize(("cls", "default"), [(CNNDecoder, 1), (ResNetDecoder, 2)])
+def test_decoder_stage_factories_and_blocks_per_stage(cls: type, default: int) -> None:
+    build = lambda **kw: cls([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0), **kw)  # noqa: E731
+    assert build().blocks_per_stage == default and len(build().blocks) == 2 * default
+    out, dec = abstract_call(lambda: build(blocks_per_stage=2), (2, 3))
+    assert out.shape == (2, 8, 8, 1) and len(dec.blocks) == 4
+    up, keep = dec.blocks[:2]
+    if cls is CNNDecoder:
+        assert isinstance(up, SubPixelUpsample) and keep.conv.strides == 1 and keep.conv.out_features == 8
+    else:
+        assert isinstance(up, ResidualUpBlock) and type(keep) is ResidualBlock
+    with pytest.raises(ValueError, match=f"{cls.__name__}: blocks_per_stage must be a positive integer"):
+        build(blocks_per_stage=0)
+
+
+@pytest.mark.parametrize(("build", "shape"), [
+    (lambda: MLPDecoder([8], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (3,)),
+    (lambda: CNNDecoder([8, 4], (8, 8, 1), 3, rngs=nnx.Rngs(0)), (3,)),
+    (lambda: CNNDecoder([8, 4], (9, 5, 1), 3, spatial=True, rngs=nnx.Rngs(0)), (3, 2, 3)),
+    (lambda: ResNetDecoder([8], (8, 8, 1), 3, spatial=True, blocks_per_stage=1, rngs=nnx.Rngs(0)), (4, 4, 3)),
+])
+def test_decoders_state_the_latent_shape_they_take(build, shape: tuple) -> None:
+    dec = build()
+    assert dec.latent_shape == shape
+    out, _ = abstract_call(lambda: dec, (2, *shape))
+    assert out.shape == (2, *dec.output_dim)

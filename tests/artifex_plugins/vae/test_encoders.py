@@ -1,4 +1,5 @@
-"""Encoders: shapes, lazy input_dim, pooling / flatten / spatial heads, residual structure, jit and grad."""
+"""Encoders: shapes, explicit input_dim and latent_shape (lazy only for input_dim=None), pooling / flatten /
+spatial heads, stage factories, residual structure, jit and grad."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flax import nnx
 
 import artifex_core.factory as factory
 from artifex_core.config import ModelConfig
+from artifex_core.testing import abstract_call
 from artifex_plugins.vae.blocks import ConvBlock, ResidualBlock, ResidualDownBlock
 from artifex_plugins.vae.encoders import CNNEncoder, MLPEncoder, ResNetEncoder, create_encoder_unified
 
@@ -24,40 +26,6 @@ def _modules(module: nnx.Module, kind: type) -> list[nnx.Module]:
 
 def _images(n: int, shape: tuple[int, ...], seed: int = 0) -> jax.Array:
     return jax.random.uniform(jax.random.key(seed), (n, *shape))
-
-
-def _abstract(build, x_shape: tuple[int, ...]) -> tuple[object, dict]:
-    """Build and call a module abstractly (``jax.eval_shape``: traced, never compiled, so shape tests are
-    cheap); returns the output shapes and the module, whose static attributes are then readable."""
-    box: dict = {}
-
-    def run():
-        box["module"] = build()
-        return box["module"](jnp.zeros(x_shape))
-
-    return jax.eval_shape(run), box["module"]
-
-
-# --- the spec page's examples --------------------------------------------------------------------------
-
-
-def test_spec_mlp_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    x = _images(4, (784,))
-    encoder = MLPEncoder(hidden_dims=[512, 256, 128], latent_dim=32, activation="relu", input_dim=(784,), rngs=rngs)
-    mean, log_var = encoder(x, rngs=rngs)
-    assert mean.shape == log_var.shape == (4, 32)
-    assert [layer.out_features for layer in encoder.layers] == [512, 256, 128]
-
-
-def test_spec_cnn_encoder_example() -> None:
-    rngs = nnx.Rngs(0)
-    images = _images(2, (28, 28, 1))
-    encoder = CNNEncoder(
-        hidden_dims=[32, 64, 128, 256], latent_dim=64, activation="relu", input_dim=(28, 28, 1), rngs=rngs
-    )
-    mean, log_var = encoder(images, rngs=rngs)
-    assert mean.shape == log_var.shape == (2, 64)
 
 
 # --- MLP -----------------------------------------------------------------------------------------------
@@ -145,7 +113,7 @@ CONV_ENCODERS = [CNNEncoder, ResNetEncoder]
     ("shape", "grid"), [((28, 28, 1), (4, 4)), ((32, 32, 3), (4, 4)), ((64, 64, 1), (8, 8)), ((15, 9, 2), (2, 2))]
 )
 def test_conv_encoder_shapes_and_stride2_grid(cls: type, shape: tuple, grid: tuple) -> None:
-    (mean, log_var), enc = _abstract(lambda: cls([4, 4, 8], 3, input_dim=shape, rngs=nnx.Rngs(0)), (2, *shape))
+    (mean, log_var), enc = abstract_call(lambda: cls([4, 4, 8], 3, input_dim=shape, rngs=nnx.Rngs(0)), (2, *shape))
     assert mean.shape == log_var.shape == (2, 3)
     assert enc.feature_grid == grid  # ceil-halved once per hidden dim
     # Global pooling: the dense heads see one vector of hidden_dims[-1] features.
@@ -154,7 +122,7 @@ def test_conv_encoder_shapes_and_stride2_grid(cls: type, shape: tuple, grid: tup
 
 @pytest.mark.parametrize("cls", CONV_ENCODERS)
 def test_conv_encoder_flatten_option(cls: type) -> None:
-    (mean, _), enc = _abstract(
+    (mean, _), enc = abstract_call(
         lambda: cls([4, 6], 3, input_dim=(12, 10, 1), flatten=True, rngs=nnx.Rngs(0)), (2, 12, 10, 1)
     )
     assert enc.feature_grid == (3, 3)
@@ -184,7 +152,7 @@ def test_spatial_and_flatten_exclude_each_other() -> None:
 @pytest.mark.parametrize("cls", CONV_ENCODERS)
 @pytest.mark.parametrize(("shape", "grid"), [((28, 28, 1), (7, 7)), ((32, 32, 3), (8, 8)), ((9, 5, 1), (3, 2))])
 def test_spatial_switch_returns_conv_head_grids(cls: type, shape: tuple, grid: tuple) -> None:
-    (mean, log_var), enc = _abstract(
+    (mean, log_var), enc = abstract_call(
         lambda: cls([4, 8], 5, input_dim=shape, spatial=True, rngs=nnx.Rngs(0)), (2, *shape)
     )
     assert mean.shape == log_var.shape == (2, *grid, 5)
@@ -206,7 +174,7 @@ def test_spatial_heads_compute_per_position_values() -> None:
 
 @pytest.mark.parametrize("cls", CONV_ENCODERS)
 def test_conv_encoder_lazy_input_dim(cls: type) -> None:
-    (mean, _), lazy = _abstract(lambda: cls([4, 8], 3, rngs=nnx.Rngs(0)), (2, 9, 7, 3))
+    (mean, _), lazy = abstract_call(lambda: cls([4, 8], 3, rngs=nnx.Rngs(0)), (2, 9, 7, 3))
     assert mean.shape == (2, 3) and lazy.input_dim == (9, 7, 3) and lazy.feature_grid == (3, 2)
 
 
@@ -234,7 +202,7 @@ def test_cnn_accepts_flat_and_channel_less_inputs() -> None:
 
 
 def test_cnn_uses_stride2_convolutions() -> None:
-    _, enc = _abstract(lambda: CNNEncoder([4, 8, 16], 2, input_dim=(16, 16, 1), rngs=nnx.Rngs(0)), (1, 16, 16, 1))
+    _, enc = abstract_call(lambda: CNNEncoder([4, 8, 16], 2, input_dim=(16, 16, 1), rngs=nnx.Rngs(0)), (1, 16, 16, 1))
     convs = [b.conv for b in enc.blocks]
     assert all(isinstance(b, ConvBlock) for b in enc.blocks)
     assert [c.strides for c in convs] == [2, 2, 2]
@@ -242,8 +210,8 @@ def test_cnn_uses_stride2_convolutions() -> None:
 
 
 def test_resnet_is_residual_not_the_cnn_renamed() -> None:
-    _, res = _abstract(lambda: ResNetEncoder([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0)), (1, 8, 8, 1))
-    _, cnn = _abstract(lambda: CNNEncoder([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0)), (1, 8, 8, 1))
+    _, res = abstract_call(lambda: ResNetEncoder([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0)), (1, 8, 8, 1))
+    _, cnn = abstract_call(lambda: CNNEncoder([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0)), (1, 8, 8, 1))
     down = _modules(res, ResidualDownBlock)
     ident = _modules(res, ResidualBlock)
     assert len(down) == 2 and len(ident) == 2  # blocks_per_stage=2: one projecting, one identity
@@ -318,7 +286,7 @@ def test_lazy_module_can_be_built_under_jit() -> None:
 @pytest.mark.parametrize("cls", [MLPEncoder, CNNEncoder, ResNetEncoder])
 def test_precision_reaches_every_layer(cls: type) -> None:
     hi = jax.lax.Precision.HIGHEST
-    _, enc = _abstract(lambda: cls([4], 2, input_dim=(4, 4, 1), precision=hi, rngs=nnx.Rngs(0)), (1, 4, 4, 1))
+    _, enc = abstract_call(lambda: cls([4], 2, input_dim=(4, 4, 1), precision=hi, rngs=nnx.Rngs(0)), (1, 4, 4, 1))
     layers = _modules(enc, nnx.Linear) + _modules(enc, nnx.Conv)
     assert layers and all(layer.precision == hi for layer in layers)
 
@@ -335,19 +303,72 @@ def test_create_encoder_unified_is_reexported_and_builds_ours() -> None:
                                    encoder_type="dense", rngs=nnx.Rngs(0))
     assert isinstance(dense, MLPEncoder) and dense.input_dim == (8, 8, 1)
     spatial_cfg = ModelConfig(input_dim=(8, 8, 1), latent_dim=3, hidden_dims=(4, 8), encoder_kwargs={"spatial": True})
-    (mean, _), res = _abstract(
+    (mean, _), res = abstract_call(
         lambda: create_encoder_unified(config=spatial_cfg, encoder_type="resnet", rngs=nnx.Rngs(0)), (1, 8, 8, 1)
     )
     assert isinstance(res, ResNetEncoder) and mean.shape == (1, 2, 2, 3)
 
 
 def test_encoder_bases_check_their_hooks_at_class_creation() -> None:
-    import pytest
+    from artifex_plugins.vae.encoders import _ConvEncoder, _Encoder
 
-    from artifex_plugins.vae.encoders import _ConvEncoder
-    from artifex_plugins.vae.layers import LazyModule
+    with pytest.raises(TypeError, match="NoStage must define stage"):
+        type("NoStage", (_ConvEncoder,), {})
+    with pytest.raises(TypeError, match="NoBuild must define _build"):
+        type("NoBuild", (_Encoder,), {})
 
-    with pytest.raises(TypeError, match="must define the method _make_blocks"):
-        type("NoBlocks", (_ConvEncoder,), {})
-    with pytest.raises(TypeError, match="must define the method _build"):
-        type("NoBuild", (LazyModule,), {})
+
+def test_a_built_encoder_cannot_be_built_again() -> None:
+    from artifex_plugins.vae.lazy import build_at_first_call
+
+    enc = MLPEncoder([8], 3, input_dim=(4,), rngs=nnx.Rngs(0))
+    with pytest.raises(RuntimeError, match=r"MLPEncoder: already built \(input_dim \(4,\)\)"):
+        build_at_first_call(enc, (4,))
+
+
+# --- explicit shapes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "spatial"), [("mlp", False), ("cnn", False), ("resnet", False), ("cnn", True), ("resnet", True)]
+)
+def test_the_factory_builds_every_layer_at_construction_and_states_latent_shape(name: str, spatial: bool) -> None:
+    kwargs = {"spatial": True} if spatial else {}
+    cfg = ModelConfig(input_dim=(8, 8, 1), latent_dim=3, hidden_dims=(4, 8), encoder_kwargs=kwargs)
+    box: dict = {}
+
+    def build():
+        box["enc"] = create_encoder_unified(config=cfg, encoder_type=name, rngs=nnx.Rngs(0))
+        return nnx.state(box["enc"], nnx.Param)
+
+    params = jax.eval_shape(build)
+    enc = box["enc"]
+    assert jax.tree.leaves(params) and enc._lazy_key is None  # nothing left to build at the first call
+    assert enc.input_dim == (8, 8, 1)
+    assert enc.latent_shape == ((2, 2, 3) if spatial else (3,))
+    (mean, log_var), _ = abstract_call(lambda: enc, (2, 8, 8, 1))
+    assert mean.shape == log_var.shape == (2, *enc.latent_shape)
+
+
+@pytest.mark.parametrize("cls", CONV_ENCODERS)
+def test_a_lazy_spatial_encoder_states_its_latent_shape_once_built(cls: type) -> None:
+    (mean, _), enc = abstract_call(lambda: cls([4], 5, spatial=True, rngs=nnx.Rngs(0)), (2, 6, 10, 1))
+    assert enc.latent_shape == mean.shape[1:] == (3, 5, 5)
+    assert cls([4], 5, spatial=True, rngs=nnx.Rngs(0)).latent_shape is None  # unknown before the first call
+    assert cls([4], 5, rngs=nnx.Rngs(0)).latent_shape == (5,)  # pooled: known without the input size
+
+
+@pytest.mark.parametrize(("cls", "default"), [(CNNEncoder, 1), (ResNetEncoder, 2)])
+def test_stage_factories_and_blocks_per_stage(cls: type, default: int) -> None:
+    build = lambda **kw: cls([4, 8], 3, input_dim=(8, 8, 1), rngs=nnx.Rngs(0), **kw)  # noqa: E731
+    assert build().blocks_per_stage == default and len(build().blocks) == 2 * default
+    (mean, _), enc = abstract_call(lambda: build(blocks_per_stage=3), (2, 8, 8, 1))
+    assert mean.shape == (2, 3) and len(enc.blocks) == 6
+    first, *rest = enc.blocks[:3]
+    if cls is CNNEncoder:
+        assert first.conv.strides == 2 and [b.conv.strides for b in rest] == [1, 1]
+        assert [b.conv.out_features for b in enc.blocks] == [4, 4, 4, 8, 8, 8]
+    else:
+        assert isinstance(first, ResidualDownBlock) and all(type(b) is ResidualBlock for b in rest)
+    with pytest.raises(ValueError, match=f"{cls.__name__}: blocks_per_stage must be a positive integer, got 0"):
+        build(blocks_per_stage=0)
