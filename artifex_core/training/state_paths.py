@@ -5,12 +5,12 @@ A run folder is the user's data: when a model's code moves an array (``codebook`
 paths map to the current ones, and :class:`~artifex_core.training.checkpoint.Checkpointer` applies that
 map when (and only when) a stored checkpoint does not fit the model as it is but fits after renaming:
 
-.. code-block:: python
-
-    class MyModel(nnx.Module):
-        legacy_state_paths: ClassVar[Mapping[tuple[str, ...], tuple[str, ...]]] = {
-            ("codebook",): ("latent", "codebook"),  # old path prefix -> current path prefix
-        }
+```python
+class MyModel(nnx.Module):
+    legacy_state_paths: ClassVar[Mapping[tuple[str, ...], tuple[str, ...]]] = {
+        ("codebook",): ("latent", "codebook"),  # old path prefix -> current path prefix
+    }
+```
 
 * Paths are relative to the module that declares them, by attribute names as in ``nnx.state(module)``
   (list items by their index, written as a string: ``("layers", "0")``). A key is a *prefix*: it renames
