@@ -1,7 +1,7 @@
 """How the artifex 0.1 VQ-VAE run folders here were made (run once, with the old code; not a test).
 
     git worktree add /tmp/old48 48fb7b0   # the last commit with the codebook on the model itself
-    PYTHONPATH=/tmp/old48 python tests/artifex_core/training/data/make_legacy_vq_runs.py tests/artifex_core/training/data
+    cd tests/artifex_core/training/data && PYTHONPATH=/tmp/old48 python make_legacy_vq_runs.py .
 
 trains ``vqvae-0.1`` (codebook by gradient: a Param, with Adam moments) and ``vqvae-ema-0.1`` (EMA
 codebook: not a Param) for one epoch on 256 MNIST examples, drops the pictures the tests do not read, and
@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def cli(*args: str) -> str:
     return done.stdout
 
 
-def record(folder: Path) -> dict:
+def record(folder: Path) -> dict[str, Any]:
     from flax import nnx
 
     from artifex_core.training import load_run
