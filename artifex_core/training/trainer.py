@@ -312,10 +312,11 @@ class Trainer:
             else:
                 last = cfg.epochs if resume else self.epoch + cfg.epochs
             result = FitResult(start_epoch=self.epoch)
-            # jsonl drops the rows past the epoch this call starts from (all of them for a fresh run)
-            self.loggers.call("on_fit_start", self, self.epoch)
+            # the callbacks first: the run's config.json segment is written before the loggers read it
             for cb in self.callbacks:
                 cb.on_fit_start(self, self.epoch)
+            # jsonl drops the rows past the epoch this call starts from (all of them for a fresh run)
+            self.loggers.call("on_fit_start", self, self.epoch)
             elapsed_before, start = self.elapsed_s, time.perf_counter()
             while self.epoch < last:
                 self.epoch += 1
