@@ -102,7 +102,7 @@ def _summary(run: TrainingRun) -> dict[str, Any]:
         "best_epoch": result.best_epoch,
         "best_test": (best or {}).get("test"),
         "elapsed_s": round(result.elapsed_s, 3),
-        "pictures": [p.name for p in run.pictures],
+        "pictures": [p.name for p in run.pictures] + (["curves.png"] if (run.run_dir.path / "curves.png").is_file() else []),
     }
 
 
