@@ -15,8 +15,9 @@ import ast
 import functools
 import importlib.util
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,8 @@ __all__ = [
     "parse_docstring_args",
     "signature_from_source",
 ]
+
+T = TypeVar("T")
 
 
 def _source_path(module: str) -> Path | None:
@@ -131,20 +134,32 @@ def _resolve_bases(target: str, cls: ast.ClassDef) -> list[str]:
     return [imported.get(b.id, f"{module}:{b.id}") for b in cls.bases if isinstance(b, ast.Name)]
 
 
-def _find_method(target: str, name: str, depth: int = 0) -> ast.FunctionDef | None:
-    """Method ``name`` of ``target`` or of the first base class (same module or imported) that defines one."""
+def _inherited(target: str, look: Callable[[ast.ClassDef], T | None], depth: int = 0) -> T | None:
+    """``look(cls)`` for class ``target``, else for its bases (same module or imported), depth first.
+
+    The first result that is not None wins; None when no class of the hierarchy gives one (or it is not found).
+    """
     located = _locate(target)
     if located is None or depth > 8:
         return None
     target, cls = located
-    found = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    found = look(cls)
     if found is not None:
         return found
     for base in _resolve_bases(target, cls):
-        found = _find_method(base, name, depth + 1)
+        found = _inherited(base, look, depth + 1)
         if found is not None:
             return found
     return None
+
+
+def _find_method(target: str, name: str, depth: int = 0) -> ast.FunctionDef | None:
+    """Method ``name`` of ``target`` or of the first base class (same module or imported) that defines one."""
+
+    def own(cls: ast.ClassDef) -> ast.FunctionDef | None:
+        return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+    return _inherited(target, own, depth)
 
 
 def _find_init(target: str, depth: int = 0) -> ast.FunctionDef | None:
@@ -187,19 +202,13 @@ def class_constant(target: str, name: str, depth: int = 0) -> Any:
         >>> class_constant("artifex_core._introspect:_Example", "answer")
         42
     """
-    located = _locate(target)
-    if located is None or depth > 8:
-        return None
-    target, cls = located
-    for node in cls.body:
-        found, value = _literal(node, name)
-        if found:
-            return value
-    for base in _resolve_bases(target, cls):
-        found = class_constant(base, name, depth + 1)
-        if found is not None:
-            return found
-    return None
+
+    def own(cls: ast.ClassDef) -> tuple[Any] | None:
+        # Wrapped, so that a class's own ``name = None`` wins over a base's value.
+        return next(((value,) for found, value in (_literal(n, name) for n in cls.body) if found), None)
+
+    found = _inherited(target, own, depth)
+    return found[0] if found is not None else None
 
 
 def _literal(node: ast.stmt, name: str) -> tuple[bool, Any]:

@@ -31,7 +31,21 @@ __all__ = [
 ]
 
 
-class VAEParams(VariantParams):
+class _ReconstructionParams(VariantParams):
+    """A variant whose likelihood is the loss its ``reconstruction_loss_type`` field names.
+
+    Each subclass declares that field itself, so its fields keep the order of its constructor.
+    """
+
+    if TYPE_CHECKING:  # pragma: no cover - declared by each subclass, in its own field order
+        reconstruction_loss_type: str
+
+    def likelihood(self) -> str | None:
+        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
+        return self.reconstruction_loss_type
+
+
+class VAEParams(_ReconstructionParams):
     """Arguments of :class:`artifex_plugins.vae.VAE` beyond encoder, decoder and latent_dim."""
 
     kl_weight: float = Field(1.0, ge=0, description="Weight of the KL term (beta).")
@@ -42,12 +56,8 @@ class VAEParams(VariantParams):
         default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
     )
 
-    def likelihood(self) -> str | None:
-        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
-        return self.reconstruction_loss_type
 
-
-class BetaVAEParams(VariantParams):
+class BetaVAEParams(_ReconstructionParams):
     """Arguments of :class:`artifex_plugins.vae.BetaVAE`."""
 
     beta_default: float = Field(1.0, ge=0, description="Default beta weighting the KL term.")
@@ -56,10 +66,6 @@ class BetaVAEParams(VariantParams):
     reconstruction_loss_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
     )
-
-    def likelihood(self) -> str | None:
-        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
-        return self.reconstruction_loss_type
 
 
 class BetaVAECapacityParams(BetaVAEParams):
@@ -71,7 +77,7 @@ class BetaVAECapacityParams(BetaVAEParams):
     gamma: float = Field(1000.0, ge=0, description="Weight of the capacity loss.")
 
 
-class ConditionalVAEParams(VariantParams):
+class ConditionalVAEParams(_ReconstructionParams):
     """Arguments of :class:`artifex_plugins.vae.ConditionalVAE`."""
 
     requires_condition: ClassVar[bool] = True
@@ -83,10 +89,6 @@ class ConditionalVAEParams(VariantParams):
     reconstruction_loss_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
     )
-
-    def likelihood(self) -> str | None:
-        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
-        return self.reconstruction_loss_type
 
     @classmethod
     def config_defaults(cls, config: ModelConfig) -> dict[str, Any]:
@@ -104,7 +106,7 @@ class ConditionalVAEParams(VariantParams):
             )
 
 
-class VQVAEParams(VariantParams):
+class VQVAEParams(_ReconstructionParams):
     """Arguments of :class:`artifex_plugins.vae.VQVAE`."""
 
     num_embeddings: PositiveInt = Field(512, description="Codebook size.")
@@ -116,10 +118,6 @@ class VQVAEParams(VariantParams):
     reconstruction_loss_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="The reconstruction loss's own parameters (e.g. Huber's delta)."
     )
-
-    def likelihood(self) -> str | None:
-        """The registered loss of the reconstruction term: ``reconstruction_loss_type``."""
-        return self.reconstruction_loss_type
 
     @classmethod
     def check_config(cls, config: ModelConfig) -> None:

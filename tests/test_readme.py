@@ -79,6 +79,9 @@ def test_every_readme_command_runs_as_written(flow: Path) -> None:
         assert (flow / "runs" / run / "config.json").is_file(), run
     assert (flow / "samples.png").is_file() and (flow / "model.schema.json").is_file()
     assert "cnn" in (flow / "runs" / "cnn-beta" / "config.json").read_text()  # the example's model, as written
+    assert (flow / "runs" / "my-run" / "report.html").is_file() and (flow / "compare.html").is_file()
+    assert (flow / "runs" / "my-run" / "evaluation.json").is_file() and (flow / "runs" / "my-run" / "curves.png").is_file()
+    assert any((flow / "runs" / "tb" / "tensorboard").iterdir())  # the tensorboard logger's event file
 
 
 def test_the_config_shown_is_the_shipped_example() -> None:

@@ -28,7 +28,7 @@ from artifex_core._config import ConfigError, format_validation_error
 from artifex_core._plugins import PluginLoadError
 from artifex_core._registry import AmbiguousNameError, UnknownNameError
 
-__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliFailure", "UsageError", "cli_errors", "err_console", "fail", "out_console"]
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliFailure", "UsageError", "cli_errors", "err_console", "fail", "load_run_or_exit", "out_console"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +48,27 @@ def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print ``error: message`` on stderr and return the ``typer.Exit`` to raise."""
     err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
     return typer.Exit(code)
+
+
+def load_run_or_exit(run_dir: Any, checkpoint: str) -> Any:
+    """:func:`artifex_core.training.load_run`, its errors mapped to the CLI's exits.
+
+    A bad run folder is a :class:`UsageError` (exit 2); an unreadable checkpoint prints ``error: ...`` and
+    exits 1.
+
+    Example:
+        >>> # run = load_run_or_exit(Path("runs/mnist"), "best")
+    """
+    from artifex_core.training._checkpoint import CheckpointError
+    from artifex_core.training._run import load_run
+    from artifex_core.training._run_dir import RunDirError
+
+    try:
+        return load_run(run_dir, checkpoint)
+    except RunDirError as exc:
+        raise UsageError(str(exc)) from None
+    except CheckpointError as exc:
+        raise fail(_escape(str(exc)), EXIT_FAILURE) from None
 
 
 def _escape(text: str) -> str:

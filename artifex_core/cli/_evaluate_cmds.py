@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from artifex_core.cli._errors import EXIT_FAILURE, UsageError, cli_errors, err_console, fail, out_console
+from artifex_core.cli._errors import EXIT_FAILURE, UsageError, cli_errors, err_console, fail, load_run_or_exit, out_console
 
 __all__ = ["EvaluateProgress", "evaluate_cmd", "register"]
 
@@ -152,19 +152,6 @@ def _metric_options(given: list[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
-def _load(run_dir: Path, checkpoint: str) -> Any:
-    from artifex_core.training._checkpoint import CheckpointError
-    from artifex_core.training._run import load_run
-    from artifex_core.training._run_dir import RunDirError
-
-    try:
-        return load_run(run_dir, checkpoint)
-    except RunDirError as exc:
-        raise UsageError(str(exc)) from None
-    except CheckpointError as exc:
-        raise fail(str(exc).replace("[", "\\["), EXIT_FAILURE) from None
-
-
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
     metric: Annotated[
@@ -204,7 +191,7 @@ def evaluate_cmd(
         select_metrics(metric)  # an unknown name is a usage error before the run is loaded
         progress = EvaluateProgress(err_console, show=not quiet)
         progress.stage(f"loading {run_dir} (checkpoint {checkpoint}) ...")
-        loaded = _load(run_dir, checkpoint)
+        loaded = load_run_or_exit(run_dir, checkpoint)
         progress.stage(f"loaded epoch {loaded.epoch}; loading the test split ...")
 
         def on_error(name: str, exc: BaseException) -> None:

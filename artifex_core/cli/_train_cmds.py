@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from artifex_core.cli._errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, out_console
+from artifex_core.cli._errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, load_run_or_exit, out_console
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core.training._run import TrainingRun
@@ -102,7 +102,7 @@ def _summary(run: TrainingRun) -> dict[str, Any]:
         "best_epoch": result.best_epoch,
         "best_test": (best or {}).get("test"),
         "elapsed_s": round(result.elapsed_s, 3),
-        "pictures": [p.name for p in run.pictures],
+        "pictures": [p.name for p in run.pictures] + (["curves.png"] if (run.run_dir.path / "curves.png").is_file() else []),
     }
 
 
@@ -272,19 +272,6 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         _print_summary(run, summary)
 
 
-def _load(run_dir: Path, checkpoint: str) -> Any:
-    from artifex_core.training._checkpoint import CheckpointError
-    from artifex_core.training._run import load_run
-    from artifex_core.training._run_dir import RunDirError
-
-    try:
-        return load_run(run_dir, checkpoint)
-    except RunDirError as exc:
-        raise UsageError(str(exc)) from None
-    except CheckpointError as exc:
-        raise _failure(str(exc)) from None
-
-
 def sample_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
     n: Annotated[
@@ -315,7 +302,7 @@ def sample_cmd(
         from artifex_core.training._pictures import class_grid, sample_images
         from artifex_core._visualize import save_image_grid
 
-        loaded = _load(run_dir, checkpoint)
+        loaded = load_run_or_exit(run_dir, checkpoint)
         mcfg, labels = loaded.model_config, None
         if mcfg.conditional:
             classes = int(mcfg.num_classes or 0)

@@ -100,6 +100,25 @@ class Comparison:
         }
 
 
+def _loggers_listed(train: dict[str, Any]) -> dict[str, Any]:
+    """``train`` with its ``loggers`` mapping as one value: the logger names, each with its options if it has any.
+
+    So that a run with a logger and one without differ in one row, ``train.loggers``.
+
+    Example:
+        >>> _loggers_listed({"lr": 0.1, "loggers": {"builtin:tensorboard": {}, "mlflow:mlflow": {"tracking_uri": "x"}}})
+        {'lr': 0.1, 'loggers': ['builtin:tensorboard', 'mlflow:mlflow(tracking_uri=x)']}
+    """
+    loggers = train.get("loggers")
+    if not isinstance(loggers, dict):
+        return train
+    listed = [
+        name + (f"({', '.join(f'{k}={v}' for k, v in sorted(opts.items()))})" if isinstance(opts, dict) and opts else "")
+        for name, opts in sorted(loggers.items())
+    ]
+    return {**train, "loggers": listed}
+
+
 def compare_runs(paths: Sequence[str | Path]) -> Comparison:
     """Read the run folders ``paths`` and line them up.
 
@@ -110,7 +129,7 @@ def compare_runs(paths: Sequence[str | Path]) -> Comparison:
     if not paths:
         raise ValueError("compare needs at least one run folder")
     runs = [read_run(p) for p in paths]
-    configs = [flatten({"model": r.config["model"], "train": r.config["train"]}) for r in runs]
+    configs = [flatten({"model": r.config["model"], "train": _loggers_listed(r.config["train"])}) for r in runs]
     fields = list(dict.fromkeys(k for c in configs for k in c))
     missing = object()
     diff: dict[str, list[Any]] = {}

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from artifex_core.training._recipes import Recipe, RecipeError, default_recipe, load_recipe, recipe
     from artifex_core.training._resources import ResourceError, check_model_fits
     from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
+    from artifex_core.training._state_paths import legacy_state_paths
     from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
@@ -82,6 +83,7 @@ __all__ = [
     "evaluate_run",
     "init_distributed",
     "is_main_process",
+    "legacy_state_paths",
     "load_recipe",
     "load_run",
     "load_test_split",
@@ -150,6 +152,7 @@ _LAZY = {
     "load_run": "artifex_core.training._run",
     "run_plan": "artifex_core.training._run",
     "run_training": "artifex_core.training._run",
+    "legacy_state_paths": "artifex_core.training._state_paths",
     "StepSpec": "artifex_core.training._steps",
     "make_train_step": "artifex_core.training._steps",
     "scalar_metrics": "artifex_core.training._steps",

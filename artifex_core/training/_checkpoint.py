@@ -12,6 +12,12 @@ artifex 0.1 wrote them, is verified by its structure and a full read), so a trun
 is a :class:`CheckpointError` naming it, and :meth:`Checkpointer.restore_first_good` falls back to the
 next one.
 
+A checkpoint written before a model's code moved some of its arrays still restores: the restore methods take
+``legacy_paths``, the model's old -> current path prefixes
+(:func:`~artifex_core.training.legacy_state_paths` collects what its modules declare), applied
+only when the stored arrays do not fit the template as they are but do after renaming. The files are
+verified as stored; only the names change on the way in.
+
 Example:
     >>> import tempfile, jax.numpy as jnp
     >>> ckpt = Checkpointer(tempfile.mkdtemp(), keep=2)
@@ -31,7 +37,7 @@ import logging
 import os
 import shutil
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,7 @@ import orbax.checkpoint as ocp
 from orbax.checkpoint.checkpoint_managers import preservation_policy as pp
 
 from artifex_core._atomic import atomic_write
+from artifex_core.training._state_paths import StatePath, keystr_names, path_names, rename_paths
 
 __all__ = ["CheckpointError", "CheckpointWarning", "Checkpointer", "from_savable", "to_savable"]
 
@@ -72,6 +79,32 @@ def _signature(tree: Any) -> dict[str, list[Any]]:
     """``{path: [shape, dtype]}`` of every array of ``tree`` (keys as their raw data)."""
     flat = jax.tree_util.tree_flatten_with_path(to_savable(tree))[0]
     return {jax.tree_util.keystr(p): [list(x.shape), str(x.dtype)] for p, x in flat}
+
+
+def _named_signature(tree: Any) -> dict[StatePath, list[Any]]:
+    """``{names: [shape, dtype]}`` of every array of ``tree`` (paths as :func:`path_names`)."""
+    flat = jax.tree_util.tree_flatten_with_path(to_savable(tree))[0]
+    return {path_names(p): [list(x.shape), str(x.dtype)] for p, x in flat}
+
+
+def _state_roots(template: Any) -> list[StatePath]:
+    """Where model-state subtrees (``nnx.State``: params, the rest, optimizer moments) start in ``template``."""
+    from flax import nnx
+
+    flat = jax.tree_util.tree_flatten_with_path(template, is_leaf=lambda x: isinstance(x, nnx.State))[0]
+    roots = [path_names(p) for p, x in flat if isinstance(x, nnx.State)]
+    return roots or [()]
+
+
+def _migration(
+    stored: dict[StatePath, list[Any]], template: Any, legacy_paths: Mapping[StatePath, StatePath]
+) -> dict[StatePath, StatePath] | None:
+    """Stored name -> template name when ``stored`` (a signature) fits ``template`` after the renames, else None."""
+    renamed = rename_paths(stored, legacy_paths, _state_roots(template))
+    if len(set(renamed.values())) != len(renamed) or all(k == v for k, v in renamed.items()):
+        return None
+    moved = {renamed[k]: v for k, v in stored.items()}
+    return renamed if moved == _named_signature(template) else None
 
 
 def _digests(folder: Path) -> dict[str, list[Any]]:
@@ -190,31 +223,61 @@ class Checkpointer:
         """The checkpoint with the lowest metric, or None."""
         return self._mgr.best_step()
 
-    def verify(self, epoch: int, template: Any) -> None:
+    def verify(self, epoch: int, template: Any, legacy_paths: Mapping[StatePath, StatePath] | None = None) -> None:
         """Check checkpoint ``epoch`` against its manifest (files and checksums) and ``template``'s arrays.
+
+        Args:
+            epoch: The checkpoint number.
+            template: The state it must fit (None: check the files only).
+            legacy_paths: Old -> current path prefixes of the model's arrays; a checkpoint that fits after
+                renaming passes (see :mod:`~artifex_core.training._state_paths`).
 
         Raises:
             CheckpointError: A file missing, truncated or changed, or arrays of another structure, shape or dtype.
         """
+        self._check(epoch, template, legacy_paths)
+
+    def _check(
+        self, epoch: int, template: Any, legacy_paths: Mapping[StatePath, StatePath] | None
+    ) -> dict[StatePath, StatePath] | None:
+        """:meth:`verify`; returns the renames to apply when the manifest's arrays fit only after them."""
         folder = self.directory / str(epoch)
         where = f"checkpoint {epoch} in {self.directory}"
         manifest_path = folder / MANIFEST
-        if manifest_path.is_file():
-            try:
-                manifest = json.loads(manifest_path.read_text())
-                files, arrays = manifest["files"], manifest["arrays"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise CheckpointError(f"{where} is damaged: its {MANIFEST} is unreadable ({_short(exc)})") from None
-            problem = _compare(files, _digests(folder), "file")
-            if problem is None:
-                problem = _compare(arrays, _signature(template), "array") if template is not None else None
-                if problem is not None:
-                    raise CheckpointError(f"{where} does not fit this model: {problem}")
-            if problem is not None:
-                raise CheckpointError(f"{where} is damaged: {problem}")
+        if not manifest_path.is_file():
+            return None
+        try:
+            manifest = json.loads(manifest_path.read_text())
+            files, arrays = manifest["files"], manifest["arrays"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"{where} is damaged: its {MANIFEST} is unreadable ({_short(exc)})") from None
+        problem = _compare(files, _digests(folder), "file")
+        if problem is not None:
+            raise CheckpointError(f"{where} is damaged: {problem}")
+        if template is None:
+            return None
+        problem = _compare(arrays, _signature(template), "array")
+        if problem is None:
+            return None
+        if legacy_paths and isinstance(arrays, dict):
+            names = {k: keystr_names(k) for k in arrays}
+            stored = {n: arrays[k] for k, n in names.items() if n is not None}
+            renames = _migration(stored, template, legacy_paths) if len(stored) == len(arrays) else None
+            if renames is not None:
+                return renames
+        raise CheckpointError(f"{where} does not fit this model: {problem}")
 
-    def restore(self, epoch: int, template: Any) -> tuple[Any, dict[str, Any]]:
+    def restore(
+        self, epoch: int, template: Any, legacy_paths: Mapping[StatePath, StatePath] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """Verify checkpoint ``epoch``, then restore it into arrays shaped, typed and sharded like ``template``.
+
+        Args:
+            epoch: The checkpoint number.
+            template: The state to restore into.
+            legacy_paths: Old -> current path prefixes of the model's arrays: a checkpoint of an older layout
+                that fits after renaming is restored under the current names (see
+                :mod:`~artifex_core.training._state_paths`).
 
         Returns:
             ``(state, meta)``.
@@ -225,7 +288,10 @@ class Checkpointer:
         """
         if epoch not in self._mgr.all_steps():
             raise FileNotFoundError(f"no checkpoint {epoch} in {self.directory} (have: {self.epochs() or 'none'})")
-        self.verify(epoch, template)
+        renames = self._check(epoch, template, legacy_paths)
+        has_manifest = (self.directory / str(epoch) / MANIFEST).is_file()
+        if renames is not None:
+            return self._restore_renamed(epoch, template, renames)
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, to_savable(template))
         try:
             out = self._mgr.restore(
@@ -234,20 +300,66 @@ class Checkpointer:
             state, meta = out["state"], dict(out["meta"])
             problem = _compare(_signature(state), _signature(template), "array")
         except Exception as exc:  # noqa: BLE001 - any library failure here means an unreadable checkpoint
-            verdict = "is damaged" if (self.directory / str(epoch) / MANIFEST).is_file() else (
+            if legacy_paths and not has_manifest:  # artifex 0.1: the structure is known only by reading it
+                try:
+                    return self._restore_renamed(epoch, template, None, legacy_paths)
+                except CheckpointError:
+                    pass
+            verdict = "is damaged" if has_manifest else (
                 "is damaged or does not fit this model"  # without a manifest the two look alike
             )
             raise CheckpointError(f"checkpoint {epoch} in {self.directory} {verdict}: {_short(exc)}") from None
         if problem is not None:
+            if legacy_paths and not has_manifest:
+                return self._restore_renamed(epoch, template, None, legacy_paths)
             raise CheckpointError(f"checkpoint {epoch} in {self.directory} does not fit this model: {problem}")
         return from_savable(state, template), meta
 
+    def _restore_renamed(
+        self,
+        epoch: int,
+        template: Any,
+        renames: Mapping[StatePath, StatePath] | None,
+        legacy_paths: Mapping[StatePath, StatePath] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Read checkpoint ``epoch`` as stored, rename its arrays (``renames``, or derived from ``legacy_paths``)
+        and place them like ``template``'s."""
+        where = f"checkpoint {epoch} in {self.directory}"
+        try:
+            out = self._mgr.restore(
+                epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore())
+            )
+        except Exception as exc:  # noqa: BLE001 - any library failure here means an unreadable checkpoint
+            raise CheckpointError(f"{where} is damaged: {_short(exc)}") from None
+        stored = {path_names(p): x for p, x in jax.tree_util.tree_flatten_with_path(out["state"])[0]}
+        if renames is None:
+            signature = {k: [list(x.shape), str(x.dtype)] for k, x in stored.items()}
+            renames = _migration(signature, template, legacy_paths or {})
+            if renames is None:
+                raise CheckpointError(f"{where} does not fit this model, even with its legacy state paths")
+        arrays = {renames.get(k, k): x for k, x in stored.items()}
+        savable = to_savable(template)
+        flat, treedef = jax.tree_util.tree_flatten_with_path(savable)
+        leaves = []
+        for path, like in flat:
+            name = path_names(path)
+            value = arrays.get(name)
+            if value is None or tuple(value.shape) != tuple(like.shape) or value.dtype != like.dtype:
+                raise CheckpointError(f"{where} does not fit this model: array {jax.tree_util.keystr(path)} differs")
+            leaves.append(jax.device_put(value, like.sharding) if isinstance(like, jax.Array) else value)
+        state = jax.tree_util.tree_unflatten(treedef, leaves)
+        return from_savable(state, template), dict(out["meta"])
+
     def restore_first_good(
-        self, template: Any, candidates: Iterable[int] | None = None
+        self,
+        template: Any,
+        candidates: Iterable[int] | None = None,
+        legacy_paths: Mapping[StatePath, StatePath] | None = None,
     ) -> tuple[int, Any, dict[str, Any], list[int]]:
         """Restore the first checkpoint of ``candidates`` (default: newest first) that verifies.
 
-        Skipped damaged checkpoints give one :class:`CheckpointWarning` naming them.
+        Skipped damaged checkpoints give one :class:`CheckpointWarning` naming them. ``legacy_paths`` is
+        passed to :meth:`restore`.
 
         Returns:
             ``(epoch, state, meta, damaged)``: ``damaged`` lists the checkpoints skipped.
@@ -259,7 +371,7 @@ class Checkpointer:
         faults: list[tuple[int, str]] = []
         for epoch in order:
             try:
-                state, meta = self.restore(epoch, template)
+                state, meta = self.restore(epoch, template, legacy_paths)
             except (CheckpointError, FileNotFoundError) as exc:
                 faults.append((epoch, str(exc)))
                 continue

@@ -25,6 +25,7 @@ from flax import nnx
 from artifex_core._config import ModelConfig
 from artifex_core.data._dataset import Dataset
 from artifex_core.training._checkpoint import CheckpointError, Checkpointer
+from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._curves import CurvesCallback
 from artifex_core.training._loggers import build_loggers
@@ -276,7 +277,7 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
                 raise RunDirError(f"no checkpoint {checkpoint!r} in {str(run.checkpoints)!r} (have: {have or 'none'})")
             candidates = [epoch]
         try:
-            epoch, state, meta, _ = ckpt.restore_first_good(template, candidates)
+            epoch, state, meta, _ = ckpt.restore_first_good(template, candidates, legacy_state_paths(model))
         except CheckpointError as exc:
             raise CheckpointError(f"run folder {str(run.path)!r}: {exc}") from None
     nnx.update(model, state["params"], state["rest"])

@@ -36,6 +36,7 @@ from artifex_core.training._plan import FitPlan, plan_fit
 from artifex_core.training._run_dir import RunDir
 from artifex_core.training._run_lock import holding_lock, holds_lock
 from artifex_core.training._sharding import batch_sharding, is_main_process, replicated_sharding
+from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._steps import StepSpec, make_steps
 
 __all__ = ["Callback", "FitResult", "NonFiniteLossError", "Trainer", "has_convolutions"]
@@ -289,7 +290,9 @@ class Trainer:
         if self.run is None or ckpt is None or not ckpt.epochs():
             return
         try:
-            _, state, meta, damaged = ckpt.restore_first_good(self.state())
+            _, state, meta, damaged = ckpt.restore_first_good(
+                self.state(), legacy_paths=legacy_state_paths(self.model)
+            )
         except CheckpointError as exc:
             raise CheckpointError(f"cannot resume run folder {str(self.run.path)!r}: {exc}") from None
         if damaged and is_main_process():

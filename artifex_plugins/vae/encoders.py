@@ -44,6 +44,25 @@ __all__ = [
 ]
 
 
+def _batch_of_input_dim(module: Any, x: Any) -> jax.Array:
+    """``x`` as a batch ``(B, ...)`` whose examples hold ``prod(module.input_dim)`` values.
+
+    A module built lazily (``input_dim=None``) is built here, for the first batch's example shape.
+
+    Raises:
+        ValueError: For an input without a batch axis, or examples of another size than ``input_dim``.
+    """
+    x = jnp.asarray(x)
+    owner = type(module).__name__
+    if x.ndim < 2:
+        raise ValueError(f"{owner}: expected a batch (B, ...), got shape {x.shape}")
+    if module.input_dim is None:
+        build_at_first_call(module, x.shape[1:])
+    if math.prod(x.shape[1:]) != math.prod(module.input_dim or ()):
+        raise ValueError(f"{owner}: input of shape {x.shape[1:]} does not match input_dim {module.input_dim}")
+    return x
+
+
 class _Encoder(Network):
     """What the built-in encoders share: checked arguments, layers built for ``input_dim`` at construction
     (or, only when it is None, at the first call), and ``latent_shape``."""
@@ -123,16 +142,7 @@ class MLPEncoder(_Encoder):
 
     def __call__(self, x: jax.Array, *, rngs: nnx.Rngs | None = None) -> tuple[jax.Array, jax.Array]:
         """Encode ``x`` of shape ``(B, ...)`` to ``(mean, log_var)``, each ``(B, latent_dim)``."""
-        x = jnp.asarray(x)
-        if x.ndim < 2:
-            raise ValueError(f"{type(self).__name__}: expected a batch (B, ...), got shape {x.shape}")
-        if self.input_dim is None:
-            build_at_first_call(self, x.shape[1:])
-        if math.prod(x.shape[1:]) != math.prod(self.input_dim or ()):
-            raise ValueError(
-                f"{type(self).__name__}: input of shape {x.shape[1:]} per example does not match "
-                f"input_dim {self.input_dim}"
-            )
+        x = _batch_of_input_dim(self, x)
         act: Activation = get_activation(self.activation)
         h = x.reshape(x.shape[0], -1)
         for layer in self.layers:
@@ -368,15 +378,7 @@ class ConditionalEncoder(nnx.Module):
             raise ValueError(
                 "ConditionalEncoder: condition is required (class ids (B,) or one-hot (B, num_classes))"
             )
-        x = jnp.asarray(x)
-        if x.ndim < 2:
-            raise ValueError(f"ConditionalEncoder: expected a batch (B, ...), got shape {x.shape}")
-        if self.input_dim is None:
-            build_at_first_call(self, x.shape[1:])
-        if math.prod(x.shape[1:]) != math.prod(self.input_dim or ()):
-            raise ValueError(
-                f"ConditionalEncoder: input of shape {x.shape[1:]} does not match input_dim {self.input_dim}"
-            )
+        x = _batch_of_input_dim(self, x)
         emb = self.embedding(condition, x.shape[0]).astype(x.dtype)
         return self.encoder(x + self.input_projection(emb).reshape(x.shape), rngs=rngs)
 

@@ -78,6 +78,12 @@ class VQVAE(VAE):
     latent: VectorQuantizedLatent
     """The latent strategy: the codebook, its code statistics and the code prior."""
 
+    legacy_state_paths: ClassVar[Mapping[tuple[str, ...], tuple[str, ...]]] = {
+        (name,): ("latent", name) for name in ("codebook", "code_counts", "ema_cluster_size", "ema_embed_sum")
+    }
+    """artifex 0.1 kept the codebook and its statistics on the model itself: their checkpoints still load
+    (see :mod:`artifex_core.training._state_paths`)."""
+
     def __init__(
         self,
         encoder: nnx.Module,

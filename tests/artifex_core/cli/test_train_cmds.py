@@ -58,7 +58,7 @@ def test_train_json_summary_and_run_folder(trained: tuple[Path, dict]) -> None:
     assert summary["run_dir"] == str(out) and summary["model"] == "vae" and summary["dataset"] == "bars"
     assert summary["epochs"] == 2 and summary["final"]["epoch"] == 2 and summary["resumed_from_epoch"] == 0
     assert summary["best_epoch"] in (1, 2) and np.isfinite(summary["final"]["test"]["loss"])
-    assert summary["pictures"] == ["samples.png", "reconstructions.png", "traversals.png"]
+    assert summary["pictures"] == ["samples.png", "reconstructions.png", "traversals.png", "curves.png"]
     for name in ("config.json", "metrics.jsonl", "checkpoints", *summary["pictures"]):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
