@@ -22,7 +22,7 @@ def test_every_builtin_recipe_is_registered_by_the_builtin_plugin() -> None:
     for name in RECIPES:
         entry = recipes.entry(name)
         assert entry.plugin.name == "builtin" and entry.summary, name
-        assert entry.load() is getattr(__import__("artifex_plugins._recipes").recipes, f"{name.upper()}_RECIPE")
+        assert entry.load() is getattr(__import__("artifex_plugins._recipes")._recipes, f"{name.upper()}_RECIPE")
 
 
 def test_the_default_and_per_model_recipes_are_unchanged() -> None:
