@@ -12,8 +12,11 @@ from artifex_core.cli._app import add_plugin_commands
 
 
 @pytest.mark.filterwarnings("ignore:plugin 'broken_commands'")  # the test suite's broken plugin, on purpose
-def test_no_help_page_shows_a_type_for_a_flag() -> None:
-    add_plugin_commands(app)  # the installed plugins' commands too
+def test_no_help_page_shows_a_type_for_a_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the installed plugins' commands too, on this test's copy of the command lists (other tests see the built-ins)
+    monkeypatch.setattr(app, "registered_commands", list(app.registered_commands))
+    monkeypatch.setattr(app, "registered_groups", list(app.registered_groups))
+    add_plugin_commands(app)
     group = typer.main.get_command(app)
     runner = CliRunner()
     pages = {"artifex": runner.invoke(app, ["--help"])}

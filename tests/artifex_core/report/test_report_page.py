@@ -29,7 +29,8 @@ def test_the_report_renders_in_chromium_with_every_image_and_the_runs_numbers(ti
     out = write_report(tiny_runs.a, tmp_path / "report.html")
     page = open_page(out, tmp_path / "report.png")
     assert page.console == []  # no error, no blocked load, nothing at all logged
-    assert [i["alt"] for i in page.images] == ["loss curves", "samples.png", "reconstructions.png", "traversals.png"]
+    # the trainer drew curves.png (every run folder has it)
+    assert [i["alt"] for i in page.images] == ["curves.png", "samples.png", "reconstructions.png", "traversals.png"]
     assert all(i["complete"] and i["width"] > 0 and i["height"] > 0 for i in page.images), page.images
     assert {i["scheme"] for i in page.images} == {"data"}  # inline: nothing is fetched
     with Image.open(tiny_runs.a / "samples.png") as grid:
@@ -65,6 +66,16 @@ def test_the_report_renders_in_chromium_with_every_image_and_the_runs_numbers(ti
     with Image.open(page.screenshot) as shot:  # the screenshot is the whole page
         assert shot.width == 1280 and shot.height > 1600
         assert np.asarray(shot.convert("L")).std() > 10
+
+
+def test_a_run_without_curves_png_gets_its_curves_drawn_inline(tiny_runs, open_page, tmp_path: Path) -> None:
+    run = tmp_path / "old-run"  # a folder from before curves.png, or one whose PNG was deleted
+    shutil.copytree(tiny_runs.a, run)
+    (run / "curves.png").unlink()
+    page = open_page(write_report(run), tmp_path / "svg.png", full_page=False)
+    assert page.console == []
+    assert [i["alt"] for i in page.images][0] == "loss curves"  # drawn from metrics.jsonl, inline
+    assert all(i["complete"] and i["width"] > 0 for i in page.images), page.images
 
 
 def test_a_run_with_curves_png_shows_it(tiny_runs, open_page, tmp_path: Path) -> None:
@@ -134,4 +145,4 @@ def test_a_vq_run_shows_its_codebook_usage_instead_of_traversals(tiny_runs, tmp_
     (run / "traversals.png").rename(run / "codebook_usage.png")
     text = render_report(read_run(run))
     assert 'alt="codebook_usage.png"' in text and "traversals.png" not in text
-    assert text.count("data:image/png;base64,") == 3  # samples, reconstructions, codebook usage
+    assert text.count("data:image/png;base64,") == 4  # curves, samples, reconstructions, codebook usage

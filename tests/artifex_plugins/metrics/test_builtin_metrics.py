@@ -76,7 +76,10 @@ def test_iwae_bound_is_at_most_the_test_elbo_and_equals_it_at_k_1(case: str) -> 
     assert set(k64) == {key, "k"} and k64["k"] == 64  # an NLL only for a declared normalised likelihood
     assert k64[key] <= elbo
     assert k64[key] < k1[key]  # more samples, a tighter bound
-    assert k1[key] == pytest.approx(elbo, rel=0.03)  # k = 1 is the ELBO: the same reconstruction term
+    # k = 1 is the ELBO (the same reconstruction term), estimated from one sample per example as the test loss
+    # is: the two agree within the spread of that one-sample estimate, measured over seeds
+    draws = np.array([k1[key]] + [IWAEBound(k=1).compute(run, data, seed=s)[key] for s in range(1, 8)])
+    assert abs(draws.mean() - elbo) <= 3 * draws.std() + 0.01 * elbo
 
 
 def test_log_likelihood_is_the_reconstruction_term_of_loss_fn_and_of_the_bound() -> None:
