@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "install", "register_moved"]
 
 MOVED: dict[str, tuple[str, str]] = {
     "artifex_core.atomic": ("artifex_core._atomic", "artifex_core"),
@@ -86,35 +86,34 @@ MOVED: dict[str, tuple[str, str]] = {
     "artifex_core.training.tracking": ("artifex_core.training._tracking", "artifex_core.training"),
     "artifex_core.training.trainer": ("artifex_core.training._trainer", "artifex_core.training"),
     "artifex_core.visualize": ("artifex_core._visualize", "artifex_core"),
-    "artifex_plugins.data.dsprites": ("artifex_plugins.data._dsprites", "artifex_plugins.data"),
-    "artifex_plugins.data.fashion_mnist": ("artifex_plugins.data._fashion_mnist", "artifex_plugins.data"),
-    "artifex_plugins.data.idx": ("artifex_plugins.data._idx", "artifex_plugins.data"),
-    "artifex_plugins.data.mnist": ("artifex_plugins.data._mnist", "artifex_plugins.data"),
-    "artifex_plugins.loggers.tensorboard": ("artifex_plugins.loggers._tensorboard", "artifex_plugins.loggers"),
-    "artifex_plugins.metrics.classifier": ("artifex_plugins.metrics._classifier", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.contract": ("artifex_plugins.metrics._contract", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.disentanglement": ("artifex_plugins.metrics._disentanglement", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.dsprites_eval": ("artifex_plugins.metrics._dsprites_eval", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.elbo": ("artifex_plugins.metrics._elbo", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.latents": ("artifex_plugins.metrics._latents", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.likelihood": ("artifex_plugins.metrics._likelihood", "artifex_plugins.metrics"),
-    "artifex_plugins.metrics.vq": ("artifex_plugins.metrics._vq", "artifex_plugins.metrics"),
-    "artifex_plugins.params": ("artifex_plugins._params", "artifex_plugins"),
-    "artifex_plugins.recipes": ("artifex_plugins._recipes", "artifex_plugins"),
-    "artifex_plugins.vae.activations": ("artifex_plugins.vae._activations", "artifex_plugins.vae"),
-    "artifex_plugins.vae.blocks": ("artifex_plugins.vae._blocks", "artifex_plugins.vae"),
-    "artifex_plugins.vae.checks": ("artifex_plugins.vae._checks", "artifex_plugins.vae"),
-    "artifex_plugins.vae.embedding": ("artifex_plugins.vae._embedding", "artifex_plugins.vae"),
-    "artifex_plugins.vae.initializers": ("artifex_plugins.vae._initializers", "artifex_plugins.vae"),
-    "artifex_plugins.vae.latents": ("artifex_plugins.vae._latents", "artifex_plugins.vae"),
-    "artifex_plugins.vae.layers": ("artifex_plugins.vae._layers", "artifex_plugins.vae"),
-    "artifex_plugins.vae.lazy": ("artifex_plugins.vae._lazy", "artifex_plugins.vae"),
-    "artifex_plugins.vae.losses": ("artifex_plugins.vae._losses", "artifex_plugins.vae"),
-    "artifex_plugins.vae.network": ("artifex_plugins.vae._network", "artifex_plugins.vae"),
-    "artifex_plugins.vae.quantizer": ("artifex_plugins.vae._quantizer", "artifex_plugins.vae"),
-    "artifex_plugins.vae.shapes": ("artifex_plugins.vae._shapes", "artifex_plugins.vae"),
 }
-"""Old module name -> (its private module now, the public package to import its names from)."""
+"""Old module name -> (its private module now, the public package to import its names from).
+
+The core's own names are listed here; another package of the distribution adds its own with
+:func:`register_moved` (each from its own table, imported with the package): the core names no
+built-in."""
+
+
+def register_moved(table: dict[str, tuple[str, str]]) -> None:
+    """Add a package's old module names to :data:`MOVED` and install the finder.
+
+    Args:
+        table: old module name -> (its private module now, the public package to import its names from).
+            An old name already mapped elsewhere is an error: two packages cannot claim one name.
+
+    Raises:
+        ValueError: If an old name is already mapped to another module.
+
+    Example:
+        >>> register_moved({"artifex_core.visualize": ("artifex_core._visualize", "artifex_core")})
+        >>> MOVED["artifex_core.visualize"][0]
+        'artifex_core._visualize'
+    """
+    clashes = sorted(old for old, new in table.items() if MOVED.get(old, new) != new)
+    if clashes:
+        raise ValueError(f"old module names already mapped elsewhere: {', '.join(clashes)}")
+    MOVED.update(table)
+    install()
 
 
 class _MovedLoader(importlib.abc.Loader):

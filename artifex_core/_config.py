@@ -312,7 +312,7 @@ class ModelConfig(BaseModel):
         data = dict(data)
         if data.get("output_dim") is None and "input_dim" in data:
             data["output_dim"] = data["input_dim"]
-        if "conditional" not in data and requires_condition(data.get("model", "vae")):
+        if "conditional" not in data and requires_condition(data.get("model", cls.model_fields["model"].default)):
             data["conditional"] = True
         return data
 

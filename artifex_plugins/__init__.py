@@ -12,6 +12,7 @@ Example:
 """
 
 from artifex_core import _compat
+from artifex_plugins import _moved
 from artifex_plugins._params import BetaVAECapacityParams, BetaVAEParams, ConditionalVAEParams, VAEParams, VQVAEParams
 from artifex_plugins._recipes import (
     BETA_VAE_CAPACITY_RECIPE,
@@ -25,7 +26,7 @@ from artifex_plugins._recipes import (
     VQVAE_RECIPE,
 )
 
-_compat.install()  # the old module names of artifex 0.1 (``artifex_plugins.params``, ...)
+_compat.register_moved(_moved.MOVED)  # the old module names of artifex 0.1 (``artifex_plugins.params``, ...)
 
 __all__ = [
     "BETA_VAE_CAPACITY_RECIPE",

@@ -123,8 +123,9 @@ def model_config_for(model_data: Mapping[str, Any] | ModelConfig, dataset: Datas
     data = model_data.model_dump(mode="json") if isinstance(model_data, ModelConfig) else dict(model_data)
     if data.get("input_dim") is None:
         data["input_dim"] = list(dataset.example_shape)
-    params_cls = params_of(data.get("model", "vae"))
-    conditional = bool(data.get("conditional")) or requires_condition(data.get("model", "vae"))
+    model_name = data.get("model", ModelConfig.model_fields["model"].default)
+    params_cls = params_of(model_name)
+    conditional = bool(data.get("conditional")) or requires_condition(model_name)
     if conditional:
         if not dataset.has_labels:
             raise RunSetupError(

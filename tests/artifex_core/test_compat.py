@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import artifex_core
-from artifex_core._compat import MOVED
+import artifex_plugins  # noqa: F401  (registers the built-in plugin's old names)
+from artifex_core._compat import MOVED, register_moved
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,3 +116,16 @@ def test_introspection_reads_a_target_under_its_old_module_name_without_importin
         "artifex_plugins.vae._activations:ACTIVATION_NAMES"
     )
     assert "relu" in module_constant("artifex_plugins.vae.activations:ACTIVATION_NAMES")
+
+
+def test_the_built_in_plugin_registers_its_own_old_names() -> None:
+    from artifex_plugins._moved import MOVED as plugin_moved
+
+    assert plugin_moved and all(old.startswith("artifex_plugins.") for old in plugin_moved)
+    assert all(MOVED[old] == new for old, new in plugin_moved.items())
+
+
+def test_an_old_name_claimed_twice_is_an_error() -> None:
+    with pytest.raises(ValueError, match="artifex_core.registry"):
+        register_moved({"artifex_core.registry": ("artifex_core._host", "artifex_core")})
+    assert MOVED["artifex_core.registry"] == ("artifex_core._registry", "artifex_core")
