@@ -170,12 +170,41 @@ def train_cmd(
             "come from the config's train.loggers mapping; --resume keeps the run's loggers and adds these.",
         ),
     ] = None,
+    coordinator: Annotated[
+        str | None,
+        typer.Option("--coordinator", help="Multi-process run: HOST:PORT of process 0 (or JAX_COORDINATOR_ADDRESS).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    num_processes: Annotated[
+        int | None,
+        typer.Option("--num-processes", help="Multi-process run: processes in all (or JAX_NUM_PROCESSES).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    process_id: Annotated[
+        int | None,
+        typer.Option("--process-id", help="Multi-process run: this process, 0..N-1 (or JAX_PROCESS_ID).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    distributed: Annotated[
+        str | None,
+        typer.Option("--distributed", help="auto: JAX detects the cluster (SLURM, Open MPI, Cloud TPU); off: one "
+                     "process, JAX_* variables ignored.", rich_help_panel="Multi-process"),
+    ] = None,
+    distributed_timeout: Annotated[
+        float | None,
+        typer.Option("--distributed-timeout", help="Seconds to wait for the coordinator and every process "
+                     "(or ARTIFEX_DISTRIBUTED_TIMEOUT). \\[default: 300]", rich_help_panel="Multi-process"),
+    ] = None,
 ) -> None:
     """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
 
-    With no options: the default Bernoulli MLP VAE on the packaged MNIST.
+    With no options: the default Bernoulli MLP VAE on the packaged MNIST. A multi-process run starts the same
+    command once per process, each with its --process-id (see docs/scale.md); process 0 writes the run folder.
     """
     with cli_errors():
+        main = _join_distributed(coordinator, num_processes, process_id, distributed, distributed_timeout, out)
+        if not main:  # the other processes print errors only: process 0 reports the run
+            quiet, as_json = True, False
         from artifex_core._config import read_config_file
         from artifex_core.training._overrides import apply_sets, split_config
         from artifex_core.training._recipes import recipe
@@ -190,7 +219,8 @@ def train_cmd(
                 raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
             run = RunDir(out)
             try:
-                RunLock(out).check_free()
+                if main:  # process 0 takes the lock; the others only read the folder
+                    RunLock(out).check_free()
                 run.check_trainable(resume=True)  # someone's folder is refused before its files are read
                 if run.path.is_dir() and not run.config_path.exists():
                     raise RunDirError(
@@ -218,6 +248,37 @@ def train_cmd(
                 attached.setdefault(name, {})
             train_part["loggers"] = attached
         _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+
+def _join_distributed(
+    coordinator: str | None, num_processes: int | None, process_id: int | None, mode: str | None,
+    timeout_s: float | None, out: Path | None,
+) -> bool:
+    """Join a multi-process run when the flags or ``JAX_*`` variables ask for one; True in process 0.
+
+    Runs before anything touches a device. Bad settings are usage errors (exit 2) naming the flag; a
+    coordinator that cannot be reached ends the process with one line and exit 1 within the timeout.
+    """
+    from artifex_core.training._distributed import (
+        DistributedConfigError, DistributedInitError, initialize_distributed, resolve_distributed,
+    )
+
+    try:
+        spec = resolve_distributed(coordinator, num_processes, process_id, mode, timeout_s)
+    except DistributedConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if spec is None:
+        return True
+    if out is None:
+        raise UsageError("a multi-process run needs --out RUN_DIR: every process must name the same run folder")
+    _quiet_absl()
+    try:
+        initialize_distributed(spec)
+    except DistributedInitError as exc:
+        raise CliFailure(str(exc)) from None
+    import jax
+
+    return jax.process_index() == 0
 
 
 def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:

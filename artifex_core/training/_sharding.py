@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -37,8 +38,10 @@ __all__ = [
     "init_distributed",
     "is_main_process",
     "make_mesh",
+    "put_on_mesh",
     "replicate",
     "replicated_sharding",
+    "to_local",
 ]
 
 DATA_AXIS = "data"
@@ -75,6 +78,60 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
+def _to_global(x: Any, sharding: NamedSharding) -> Any:
+    """One leaf on a mesh that spans other processes' devices too (every process holds the same value)."""
+    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        data = _to_global(jax.random.key_data(x), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:  # already global: a copy, computed everywhere
+        return jax.jit(jnp.copy, out_shardings=sharding)(x)
+    if not isinstance(x, (jax.Array, np.ndarray, np.generic, int, float, bool, complex)):
+        return x
+    host = np.asarray(x)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def put_on_mesh(tree: Any, sharding: NamedSharding | None, *, may_alias: bool | None = None) -> Any:
+    """``jax.device_put(tree, sharding)`` that also works when the mesh spans several processes.
+
+    A mesh of this process's devices only is a plain :func:`jax.device_put`. Across processes,
+    :func:`jax.device_put` refuses arrays committed to a local device (the model built here, a key), so each
+    leaf is assembled with :func:`jax.make_array_from_callback` from this process's copy: every process must
+    hold the same value (the run is built from the same seed everywhere).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> put_on_mesh({"w": jnp.ones(2)}, replicated_sharding(make_mesh()))["w"].tolist()
+        [1.0, 1.0]
+    """
+    if sharding is None or sharding.is_fully_addressable:
+        return jax.device_put(tree, sharding, may_alias=may_alias)
+    return jax.tree.map(lambda x: _to_global(x, sharding), tree)
+
+
+def to_local(tree: Any) -> Any:
+    """Every array of ``tree`` that spans other processes' devices as this process's copy (fully replicated
+    arrays only), so that one process alone can compute with it (pictures, samples); others pass as they are.
+
+    Raises:
+        ValueError: An array that is split over processes (no process holds all of it).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> to_local({"w": jnp.ones(2)})["w"].tolist()
+        [1.0, 1.0]
+    """
+
+    def local(x: Any) -> Any:
+        if not isinstance(x, jax.Array) or x.is_fully_addressable:
+            return x
+        if not x.is_fully_replicated:
+            raise ValueError(f"an array of shape {x.shape} is split over processes; only replicated ones are local")
+        return x.addressable_shards[0].data
+
+    return jax.tree.map(local, tree)
+
+
 def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Place every array of ``tree`` on all devices of ``mesh``."""
-    return jax.device_put(tree, replicated_sharding(mesh))
+    """Place every array of ``tree`` on all devices of ``mesh`` (of all processes: see :func:`put_on_mesh`)."""
+    return put_on_mesh(tree, replicated_sharding(mesh))
