@@ -272,6 +272,7 @@ def _join_distributed(
     if out is None:
         raise UsageError("a multi-process run needs --out RUN_DIR: every process must name the same run folder")
     _quiet_absl()
+    _keep_stdout_for_python()
     try:
         initialize_distributed(spec)
     except DistributedInitError as exc:
@@ -279,6 +280,21 @@ def _join_distributed(
     import jax
 
     return jax.process_index() == 0
+
+
+def _keep_stdout_for_python() -> None:
+    """Send what C++ prints on file descriptor 1 (gloo's connection notes) to stderr, keeping stdout for
+    Python's own output: ``--json`` stays parseable in a multi-process run."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no real file descriptors (an in-process test runner)
+        return
+    sys.stdout = os.fdopen(saved, "w", buffering=1, encoding=getattr(sys.stdout, "encoding", None) or "utf-8")
 
 
 def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
