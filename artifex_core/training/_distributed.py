@@ -229,11 +229,8 @@ def _set_cpu_collectives() -> None:
     """Cross-process collectives on CPU through gloo (JAX's default today; set in case it is not)."""
     import jax
 
-    try:
-        if jax.config.jax_cpu_collectives_implementation in (None, "none"):
-            jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    except AttributeError:  # pragma: no cover - a JAX without the option
-        pass
+    if getattr(jax.config, "jax_cpu_collectives_implementation", "gloo") in (None, "none"):
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
 
 
 def initialize_distributed(spec: DistributedSpec, *, exit_on_timeout: bool = True) -> None:
