@@ -3,16 +3,17 @@
 Every step's batch is split along its first axis over the mesh axis ``"data"``; parameters, optimizer state
 and the dataset are replicated, so XLA inserts the gradient all-reduce. With one device this is a no-op.
 
-Several hosts (multi-process):
+Several processes (hosts, or one per accelerator), on JAX's distributed runtime:
 
-1. On every host, before anything else touches JAX, call :func:`init_distributed` (a thin wrapper of
-   :func:`jax.distributed.initialize`; on Cloud TPU and SLURM/Open MPI clusters it needs no arguments,
-   elsewhere pass ``coordinator_address="host0:1234"``, ``num_processes`` and ``process_id``, or set
-   ``JAX_COORDINATOR_ADDRESS``, ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``).
-2. Run the same ``artifex train`` command (same config and seed) on every host. Each host loads the
-   dataset and builds the model identically from the seed; :func:`make_mesh` spans ``jax.devices()``, i.e.
-   all devices of all hosts, and arrays are assembled with :func:`jax.make_array_from_callback`.
-3. Orbax writes checkpoints collectively; only process 0 writes ``config.json``, ``metrics.jsonl`` and pictures.
+1. Every process joins first, before anything touches a device: ``artifex train --coordinator HOST:PORT
+   --num-processes N --process-id I`` (or the ``JAX_*`` variables, or ``--distributed auto`` on SLURM, Open MPI
+   and Cloud TPU) calls :func:`~artifex_core.training.initialize_distributed`; in a script,
+   :func:`init_distributed` is the plain :func:`jax.distributed.initialize`.
+2. Every process runs the same command (same config and seed) and builds the model identically from the seed;
+   :func:`make_mesh` spans ``jax.devices()``, all devices of all processes, and :func:`put_on_mesh` assembles
+   each process's identical copy into global arrays (:func:`jax.make_array_from_callback`).
+3. Orbax writes checkpoints collectively; only process 0 writes ``config.json``, ``metrics.jsonl`` and pictures
+   (drawn from its own copy of the replicated state, :func:`to_local`).
 
 Example:
     >>> mesh = make_mesh()
@@ -49,6 +50,9 @@ DATA_AXIS = "data"
 
 def init_distributed(**kwargs: Any) -> None:
     """Join a multi-host run: :func:`jax.distributed.initialize` with ``kwargs`` (call first, on every host).
+
+    :func:`~artifex_core.training.initialize_distributed` does the same with a timeout that ends the process
+    with one line instead of JAX's abort.
 
     Example (two hosts, run on each with its own ``process_id``)::
 
