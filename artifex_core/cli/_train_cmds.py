@@ -317,12 +317,23 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
 
     _quiet_absl()
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
+    from artifex_core.training._distributed import DistributedStepError, agree
+
     try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
         plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
+        agree("plan", str(exc))
         raise _failure(str(exc)) from None
     except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
+        agree("plan", str(exc))
         raise UsageError(str(exc)) from None
+    except Exception as exc:
+        agree("plan", f"{type(exc).__name__}: {exc}")
+        raise
+    try:  # a multi-process run goes on only when every process planned it (process 0 checked the folder)
+        agree("plan")
+    except DistributedStepError as exc:
+        raise _failure(str(exc)) from None
     if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
         err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
     _setup_jax(no_compile_cache)

@@ -43,6 +43,8 @@ __all__ = [
     "DistributedConfigError",
     "DistributedInitError",
     "DistributedSpec",
+    "DistributedStepError",
+    "agree",
     "initialize_distributed",
     "resolve_distributed",
 ]
@@ -62,6 +64,14 @@ class DistributedConfigError(ValueError):
 
 class DistributedInitError(RuntimeError):
     """The process could not join the multi-process run (an unreachable coordinator, a missing peer)."""
+
+
+class DistributedStepError(RuntimeError):
+    """Another process of the run failed a step that all must pass (or never reported)."""
+
+
+_joined: list[DistributedSpec] = []
+"""The spec this process joined with (one at most), for :func:`agree`'s timeout."""
 
 
 @dataclass(frozen=True)
@@ -284,3 +294,48 @@ def initialize_distributed(spec: DistributedSpec, *, exit_on_timeout: bool = Tru
         ) from None
     finally:
         done.set()
+    _joined[:] = [spec]
+
+
+def agree(step: str, error: str | None = None) -> None:
+    """Every process reports how ``step`` went, and learns how it went in the others, before going on.
+
+    A process that failed (``error`` given) reports it and returns at once, to raise its own error. One that
+    succeeded waits (at most the run's ``--distributed-timeout``) for every other process's report, so that a
+    check made by process 0 alone (the run folder's lock, say) stops every process with its message instead
+    of leaving them in a collective that never completes. A no-op outside a multi-process run.
+
+    Args:
+        step: A name for the step, the same in every process (``"plan"``).
+        error: This process's failure, or None.
+
+    Raises:
+        DistributedStepError: Another process failed ``step`` (the message names it and quotes its error), or
+            did not report within the timeout.
+    """
+    if not _joined:
+        return
+    import jax
+    from jax._src import distributed
+
+    client = distributed.global_state.client
+    if client is None or jax.process_count() == 1:
+        return
+    me, count, timeout_s = jax.process_index(), jax.process_count(), _joined[0].timeout_s
+    client.key_value_set_bytes(f"artifex/{step}/{me}", ("error:" + error if error else "ok").encode())
+    if error is not None:
+        return
+    deadline = time.monotonic() + timeout_s
+    for other in range(count):
+        if other == me:
+            continue
+        left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+        try:
+            value = client.blocking_key_value_get_bytes(f"artifex/{step}/{other}", left_ms).decode()
+        except Exception:  # noqa: BLE001 - a timeout, or the coordinator gone: the same for the user
+            raise DistributedStepError(
+                f"process {other} of {count} did not finish {step!r} within {timeout_s:g} s "
+                "(--distributed-timeout); see its own output"
+            ) from None
+        if value.startswith("error:"):
+            raise DistributedStepError(f"process {other} of {count} stopped at {step!r}: {value[6:]}")

@@ -172,3 +172,15 @@ def test_coordinator_whose_peers_never_come_fails_within_the_timeout(tmp_path: P
         "(--distributed-timeout or ARTIFEX_DISTRIBUTED_TIMEOUT); start every process with the same --coordinator "
         "and --num-processes"
     ]
+
+
+def test_a_folder_refused_by_process_zero_stops_every_process(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("someone's work\n")
+    results = _launch([*TINY, "--out", str(foreign)], processes=2, devices=2)
+    assert results[0].returncode == 2 and "is not an artifex run folder" in results[0].stderr
+    assert results[1].returncode == 1, results[1].stderr[-2000:]
+    assert "error: process 0 of 2 stopped at 'plan':" in results[1].stderr
+    assert "is not an artifex run folder" in results[1].stderr and "Traceback" not in results[1].stderr
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]  # nothing written by either
