@@ -31,7 +31,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, Sharding
 
 __all__ = [
     "DATA_AXIS",
@@ -82,7 +82,7 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
-def _to_global(x: Any, sharding: NamedSharding) -> Any:
+def _to_global(x: Any, sharding: Sharding) -> Any:
     """One leaf on a mesh that spans other processes' devices too (every process holds the same value)."""
     if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
         data = _to_global(jax.random.key_data(x), sharding)
@@ -95,7 +95,7 @@ def _to_global(x: Any, sharding: NamedSharding) -> Any:
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
-def put_on_mesh(tree: Any, sharding: NamedSharding | None, *, may_alias: bool | None = None) -> Any:
+def put_on_mesh(tree: Any, sharding: Sharding | None, *, may_alias: bool | None = None) -> Any:
     """``jax.device_put(tree, sharding)`` that also works when the mesh spans several processes.
 
     A mesh of this process's devices only is a plain :func:`jax.device_put`. Across processes,
