@@ -170,12 +170,41 @@ def train_cmd(
             "come from the config's train.loggers mapping; --resume keeps the run's loggers and adds these.",
         ),
     ] = None,
+    coordinator: Annotated[
+        str | None,
+        typer.Option("--coordinator", help="Multi-process run: HOST:PORT of process 0 (or JAX_COORDINATOR_ADDRESS).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    num_processes: Annotated[
+        int | None,
+        typer.Option("--num-processes", help="Multi-process run: processes in all (or JAX_NUM_PROCESSES).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    process_id: Annotated[
+        int | None,
+        typer.Option("--process-id", help="Multi-process run: this process, 0..N-1 (or JAX_PROCESS_ID).",
+                     rich_help_panel="Multi-process"),
+    ] = None,
+    distributed: Annotated[
+        str | None,
+        typer.Option("--distributed", help="auto: JAX detects the cluster (SLURM, Open MPI, Cloud TPU); off: one "
+                     "process, JAX_* variables ignored.", rich_help_panel="Multi-process"),
+    ] = None,
+    distributed_timeout: Annotated[
+        float | None,
+        typer.Option("--distributed-timeout", help="Seconds to wait for the coordinator and every process "
+                     "(or ARTIFEX_DISTRIBUTED_TIMEOUT). \\[default: 300]", rich_help_panel="Multi-process"),
+    ] = None,
 ) -> None:
     """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
 
-    With no options: the default Bernoulli MLP VAE on the packaged MNIST.
+    With no options: the default Bernoulli MLP VAE on the packaged MNIST. A multi-process run starts the same
+    command once per process, each with its --process-id (see docs/scale.md); process 0 writes the run folder.
     """
     with cli_errors():
+        main = _join_distributed(coordinator, num_processes, process_id, distributed, distributed_timeout, out)
+        if not main:  # the other processes print errors only: process 0 reports the run
+            quiet, as_json = True, False
         from artifex_core._config import read_config_file
         from artifex_core.training._overrides import apply_sets, split_config
         from artifex_core.training._recipes import recipe
@@ -190,7 +219,8 @@ def train_cmd(
                 raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
             run = RunDir(out)
             try:
-                RunLock(out).check_free()
+                if main:  # process 0 takes the lock; the others only read the folder
+                    RunLock(out).check_free()
                 run.check_trainable(resume=True)  # someone's folder is refused before its files are read
                 if run.path.is_dir() and not run.config_path.exists():
                     raise RunDirError(
@@ -220,6 +250,53 @@ def train_cmd(
         _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
 
 
+def _join_distributed(
+    coordinator: str | None, num_processes: int | None, process_id: int | None, mode: str | None,
+    timeout_s: float | None, out: Path | None,
+) -> bool:
+    """Join a multi-process run when the flags or ``JAX_*`` variables ask for one; True in process 0.
+
+    Runs before anything touches a device. Bad settings are usage errors (exit 2) naming the flag; a
+    coordinator that cannot be reached ends the process with one line and exit 1 within the timeout.
+    """
+    from artifex_core.training._distributed import (
+        DistributedConfigError, DistributedInitError, initialize_distributed, resolve_distributed,
+    )
+
+    try:
+        spec = resolve_distributed(coordinator, num_processes, process_id, mode, timeout_s)
+    except DistributedConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if spec is None:
+        return True
+    if out is None:
+        raise UsageError("a multi-process run needs --out RUN_DIR: every process must name the same run folder")
+    _quiet_absl()
+    _keep_stdout_for_python()
+    try:
+        initialize_distributed(spec)
+    except DistributedInitError as exc:
+        raise CliFailure(str(exc)) from None
+    import jax
+
+    return jax.process_index() == 0
+
+
+def _keep_stdout_for_python() -> None:
+    """Send what C++ prints on file descriptor 1 (gloo's connection notes) to stderr, keeping stdout for
+    Python's own output: ``--json`` stays parseable in a multi-process run."""
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no real file descriptors (an in-process test runner)
+        return
+    sys.stdout = os.fdopen(saved, "w", buffering=1, encoding=getattr(sys.stdout, "encoding", None) or "utf-8")
+
+
 def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``recipe(model)``; a registered recipe of the wrong shape is the plugin's failure (exit 1)."""
     from artifex_core.training._recipes import RecipeError
@@ -240,12 +317,23 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
 
     _quiet_absl()
     run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
+    from artifex_core.training._distributed import DistributedStepError, agree
+
     try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
         plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
+        agree("plan", str(exc))
         raise _failure(str(exc)) from None
     except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
+        agree("plan", str(exc))
         raise UsageError(str(exc)) from None
+    except Exception as exc:
+        agree("plan", f"{type(exc).__name__}: {exc}")
+        raise
+    try:  # a multi-process run goes on only when every process planned it (process 0 checked the folder)
+        agree("plan")
+    except DistributedStepError as exc:
+        raise _failure(str(exc)) from None
     if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
         err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
     _setup_jax(no_compile_cache)

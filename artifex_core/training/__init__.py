@@ -3,8 +3,9 @@ run folders, evaluation.
 
 This ``__init__`` is the package's public API (its modules are private). A run is planned once
 (:func:`plan_run`: every config resolved and checked, nothing written), then executed (:func:`run_plan`);
-:func:`run_training` does both. ``TrainConfig``, ``RunDir``, ``RunLock``, ``Callback``, ``Logger`` and
-``JsonlLogger`` import no JAX; the rest is imported on first use.
+:func:`run_training` does both. ``TrainConfig``, ``RunDir``, ``RunLock``, ``Callback``, ``Logger``,
+``JsonlLogger`` and the multi-process settings (:func:`resolve_distributed`) import no JAX; the rest is
+imported on first use.
 
 Example:
     >>> from artifex_core.training import TrainConfig
@@ -18,6 +19,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from artifex_core.training._callbacks import Callback, FitResult
+from artifex_core.training._distributed import (
+    DEFAULT_DISTRIBUTED_TIMEOUT_S,
+    DistributedConfigError,
+    DistributedInitError,
+    DistributedSpec,
+    DistributedStepError,
+    agree,
+    initialize_distributed,
+    resolve_distributed,
+)
 from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig, TrainConfigError
 from artifex_core.training._loggers import JsonlLogger, Logger, LoggerGroup, LoggerWarning, build_loggers, logger_names
 from artifex_core.training._run_dir import RunDir, RunDirError
@@ -29,7 +40,7 @@ if TYPE_CHECKING:
     from artifex_core.training._curves import CurvesCallback
     from artifex_core.training._compile_cache import compile_cache_disabled, enable_compile_cache
     from artifex_core.training._evaluate import EVALUATION_FILE, EvaluationProgress, MetricOptionError, evaluate_run, load_test_split, read_evaluation, save_evaluation, select_metrics
-    from artifex_core.training._sharding import init_distributed, is_main_process, make_mesh, replicated_sharding
+    from artifex_core.training._sharding import init_distributed, is_main_process, make_mesh, put_on_mesh, replicated_sharding, to_local
     from artifex_core.training._optim import make_optimizer, make_schedule
     from artifex_core.training._plan import FitPlan, RunPlan, RunSetupError, model_config_for, plan_fit, plan_run, resolve_train_config
     from artifex_core.training._recipes import Recipe, RecipeError, default_recipe, load_recipe, recipe
@@ -40,6 +51,7 @@ if TYPE_CHECKING:
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
 __all__ = [
+    "DEFAULT_DISTRIBUTED_TIMEOUT_S",
     "EVALUATION_FILE",
     "OPTIMIZERS",
     "SCHEDULES",
@@ -48,6 +60,10 @@ __all__ = [
     "CheckpointWarning",
     "Checkpointer",
     "CurvesCallback",
+    "DistributedConfigError",
+    "DistributedInitError",
+    "DistributedSpec",
+    "DistributedStepError",
     "EvaluationProgress",
     "FitPlan",
     "FitResult",
@@ -74,6 +90,7 @@ __all__ = [
     "TrainConfigError",
     "Trainer",
     "TrainingRun",
+    "agree",
     "build_loggers",
     "build_model",
     "check_model_fits",
@@ -82,6 +99,7 @@ __all__ = [
     "enable_compile_cache",
     "evaluate_run",
     "init_distributed",
+    "initialize_distributed",
     "is_main_process",
     "legacy_state_paths",
     "load_recipe",
@@ -96,10 +114,12 @@ __all__ = [
     "model_config_for",
     "plan_fit",
     "plan_run",
+    "put_on_mesh",
     "read_evaluation",
     "recipe",
     "record_scalars",
     "replicated_sharding",
+    "resolve_distributed",
     "resolve_train_config",
     "run_params",
     "run_plan",
@@ -107,6 +127,7 @@ __all__ = [
     "save_evaluation",
     "scalar_metrics",
     "select_metrics",
+    "to_local",
 ]
 
 _LAZY = {
@@ -127,6 +148,8 @@ _LAZY = {
     "save_evaluation": "artifex_core.training._evaluate",
     "select_metrics": "artifex_core.training._evaluate",
     "init_distributed": "artifex_core.training._sharding",
+    "put_on_mesh": "artifex_core.training._sharding",
+    "to_local": "artifex_core.training._sharding",
     "is_main_process": "artifex_core.training._sharding",
     "make_mesh": "artifex_core.training._sharding",
     "replicated_sharding": "artifex_core.training._sharding",

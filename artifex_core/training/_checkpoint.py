@@ -47,6 +47,7 @@ import orbax.checkpoint as ocp
 from orbax.checkpoint.checkpoint_managers import preservation_policy as pp
 
 from artifex_core._atomic import atomic_write
+from artifex_core.training._sharding import put_on_mesh
 from artifex_core.training._state_paths import StatePath, keystr_names, path_names, rename_paths
 
 __all__ = ["CheckpointError", "CheckpointWarning", "Checkpointer", "from_savable", "to_savable"]
@@ -346,7 +347,7 @@ class Checkpointer:
             value = arrays.get(name)
             if value is None or tuple(value.shape) != tuple(like.shape) or value.dtype != like.dtype:
                 raise CheckpointError(f"{where} does not fit this model: array {jax.tree_util.keystr(path)} differs")
-            leaves.append(jax.device_put(value, like.sharding) if isinstance(like, jax.Array) else value)
+            leaves.append(put_on_mesh(value, like.sharding) if isinstance(like, jax.Array) else value)
         state = jax.tree_util.tree_unflatten(treedef, leaves)
         return from_savable(state, template), dict(out["meta"])
 

@@ -36,7 +36,7 @@ from artifex_core.training._resources import check_model_fits
 from artifex_core.training._run_dir import RunDir, RunDirError
 from artifex_core.training._run_lock import holding_lock
 from artifex_core.training._segments import SegmentRecorder
-from artifex_core.training._sharding import is_main_process
+from artifex_core.training._sharding import is_main_process, to_local
 from artifex_core.training._steps import split_params
 from artifex_core.training._tracking import read_pictures
 from artifex_core.training._trainer import Callback, FitResult, NonFiniteLossError, Trainer
@@ -167,10 +167,16 @@ def _config_payload(plan: RunPlan) -> dict[str, Any]:
         "train": plan.fit.train_config.model_dump(mode="json"),
         "dataset": plan.fit.dataset.describe(),
         "devices": int(plan.fit.mesh.size),
+        "processes": _process_count(plan),  # the processes whose devices the mesh spans
         "artifex_version": __version__,
         "provenance": provenance(plan.model_config.model),  # the model's plugin and the package versions
         "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _process_count(plan: RunPlan) -> int:
+    """How many processes own devices of the run's mesh (1 unless it runs on JAX's distributed runtime)."""
+    return len({d.process_index for d in plan.fit.mesh.devices.flat})
 
 
 def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecorder | None) -> TrainingRun:
@@ -216,6 +222,9 @@ class _Pictures(Callback):
         self.paths: list[Path] = []
 
     def draw(self, model: nnx.Module) -> None:
+        if jax.process_count() > 1:  # process 0 draws alone: with its own copy of the replicated state
+            graphdef, state = nnx.split(model)
+            model = nnx.merge(graphdef, to_local(state))
         self.paths = write_pictures(model, self.x, self.y, self.out, num_classes=self.num_classes, seed=self.seed)
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data._pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
+from artifex_core.training._sharding import put_on_mesh
 
 __all__ = [
     "EVAL_STEP",
@@ -278,9 +279,9 @@ def make_steps(
     eval_graphdef = nnx.graphdef(model)
     model.train()
     graphdef, params, rest = split_params(model)
-    params = jax.device_put(params, sharding, may_alias=False)
-    rest = jax.device_put(rest, sharding, may_alias=False)
-    opt_state = jax.device_put(tx.init(params), sharding)
+    params = put_on_mesh(params, sharding, may_alias=False)  # plain device_put unless the mesh spans processes
+    rest = put_on_mesh(rest, sharding, may_alias=False)
+    opt_state = put_on_mesh(tx.init(params), sharding)
     leaves, state_def = jax.tree.flatten((params, rest, opt_state))
     steps = Steps(
         graphdef=graphdef,

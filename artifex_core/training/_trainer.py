@@ -35,7 +35,7 @@ from artifex_core.training._optim import make_optimizer, make_schedule
 from artifex_core.training._plan import FitPlan, plan_fit
 from artifex_core.training._run_dir import RunDir
 from artifex_core.training._run_lock import holding_lock, holds_lock
-from artifex_core.training._sharding import batch_sharding, is_main_process, replicated_sharding
+from artifex_core.training._sharding import batch_sharding, is_main_process, put_on_mesh, replicated_sharding
 from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._steps import StepSpec, make_steps
 
@@ -143,8 +143,8 @@ class Trainer:
         self._graphdef, self._state_def = steps.graphdef, steps.state_def
         self._train_fn, self._eval_fn = steps.train, steps.evaluate
         root = jax.random.key(cfg.seed)
-        self.shuffle_key = jax.device_put(jax.random.fold_in(root, 1), repl)
-        self.binarize_key = jax.device_put(jax.random.fold_in(root, 2), repl)
+        self.shuffle_key = put_on_mesh(jax.random.fold_in(root, 1), repl)
+        self.binarize_key = put_on_mesh(jax.random.fold_in(root, 2), repl)
 
     # The training state lives as one flat list of arrays (what the jitted step takes and donates); the
     # ``nnx.State`` views below are rebuilt on access, outside the hot loop.
@@ -221,7 +221,7 @@ class Trainer:
     def _run_epoch(self) -> dict[str, float]:
         cfg = self.config
         perm = epoch_permutation(self.shuffle_key, self.epoch, self.train_split.size)
-        perm = jax.device_put(perm, replicated_sharding(self.mesh))
+        perm = put_on_mesh(perm, replicated_sharding(self.mesh))
         pending: list[tuple[dict[str, Any], int]] = []
         chunks: list[dict[str, np.ndarray]] = []
         pending_first = self.step
@@ -351,7 +351,7 @@ class Trainer:
             result.elapsed_s = self.elapsed_s
             result.best_epoch = self.checkpointer.best_epoch() if self.checkpointer is not None else None
             # copies: the next fit() donates the trainer's buffers, the model keeps its own
-            params, rest, _ = jax.device_put(self._get_state(), replicated_sharding(self.mesh), may_alias=False)
+            params, rest, _ = put_on_mesh(self._get_state(), replicated_sharding(self.mesh), may_alias=False)
             nnx.update(self.model, params, rest)
             for cb in self.callbacks:
                 cb.on_fit_end(self, result)
