@@ -29,7 +29,7 @@ from artifex_core.data._checks import TrainingDataError, check_training_data
 from artifex_core.data._dataset import Dataset, DatasetError, DatasetUnavailableError, binarize_fixed
 from artifex_core.data._files import load_image_folder, load_npz
 from artifex_core.data._loading import is_dataset_path, load_dataset
-from artifex_core.data._packed import is_pack, load_pack, pack_dataset, verify_pack
+from artifex_core.data._packed import is_pack, load_pack, pack_dataset, verify_pack, write_pack
 from artifex_core.data._placement import choose_placement, split_bytes
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ __all__ = [
     "split_bytes",
     "to_float",
     "verify_pack",
+    "write_pack",
 ]
 
 _LAZY = {"DeviceSplit", "dynamic_binarize", "epoch_permutation", "gather_batch", "host_splits", "put_split", "to_float"}

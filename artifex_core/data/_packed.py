@@ -48,6 +48,7 @@ __all__ = [
     "load_pack",
     "pack_dataset",
     "verify_pack",
+    "write_pack",
 ]
 
 PACK_FORMAT = "artifex-pack"
@@ -67,6 +68,14 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _check_dest(target: Path, force: bool) -> None:
+    if target.exists() or target.is_symlink():
+        if not force:
+            raise DatasetError(f"{str(target)!r} already exists; pass --force to replace it")
+        if not target.is_dir() or not (is_pack(target) or not any(target.iterdir())):
+            raise DatasetError(f"{str(target)!r} exists and is not a pack; refusing to replace it")
 
 
 def _load_source(src: Path, **kwargs: Any) -> Dataset:
@@ -101,14 +110,24 @@ def pack_dataset(src: str | Path, dest: str | Path, *, force: bool = False, **kw
             not a pack), or a ``dest`` inside ``src``.
     """
     source, target = Path(src), Path(dest)
-    if target.exists() or target.is_symlink():
-        if not force:
-            raise DatasetError(f"{str(target)!r} already exists; pass --force to replace it")
-        if not target.is_dir() or not (is_pack(target) or not any(target.iterdir())):
-            raise DatasetError(f"{str(target)!r} exists and is not a pack; refusing to replace it")
+    _check_dest(target, force)
     if source.resolve() in target.resolve().parents or source.resolve() == target.resolve():
         raise DatasetError(f"the pack {str(target)!r} cannot be written inside its source {str(source)!r}")
-    ds = _load_source(source, **kwargs)
+    return write_pack(_load_source(source, **kwargs), target, force=force)
+
+
+def write_pack(dataset: Dataset, dest: str | Path, *, force: bool = False) -> dict[str, Any]:
+    """Write ``dataset`` as a pack at ``dest`` (aside, then moved into place); its arrays may be memory maps.
+
+    Returns:
+        The manifest written.
+
+    Raises:
+        DatasetError: ``dest`` exists (without ``force``, or it is not a pack).
+    """
+    target = Path(dest)
+    _check_dest(target, force)
+    ds = dataset
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ class NonFiniteLossError(RuntimeError):
     def __init__(self, message: str, step: int, epoch: int, last_good_epoch: int | None) -> None:
         super().__init__(message)
         self.step, self.epoch, self.last_good_epoch = step, epoch, last_good_epoch
+
+
+_IN_FLIGHT = 2
+"""Streamed dispatches the trainer lets the device queue before it waits for the oldest to finish."""
 
 
 def has_convolutions(model: nnx.Module) -> bool:
@@ -239,12 +244,18 @@ class Trainer:
         """The epoch's dispatches: ``(steps, run)``, ``run()`` training them and returning their metrics."""
         if self.feeder is not None:
             order = np.asarray(jax.device_get(epoch_permutation(self._order_key, self.epoch, self.feeder.size)))
+            # at most _IN_FLIGHT dispatches queued on the device (their fed batches alive), besides the prefetched
+            # ones: asynchronous dispatch would otherwise queue every batch up to the next metrics fetch
+            in_flight: deque[Any] = deque()
             for xs, ys, k in self.feeder.epoch(order, self.steps_per_epoch):
                 def fed(xs: jax.Array = xs, ys: jax.Array | None = ys, k: int = k) -> Any:
                     assert self._stream_fn is not None
                     self._state_leaves, metrics = self._stream_fn(
                         self._state_leaves, xs, ys, self.binarize_key, self.step, k
                     )
+                    in_flight.append(metrics)
+                    if len(in_flight) > _IN_FLIGHT:
+                        jax.block_until_ready(in_flight.popleft())
                     return metrics
 
                 yield k, fed
