@@ -63,7 +63,8 @@ def local_rows(sharding: NamedSharding, batch_size: int) -> np.ndarray:
     """
     spans = set()
     for index in sharding.addressable_devices_indices_map((batch_size,)).values():
-        start, stop, _ = index[0].indices(batch_size)
+        first = index[0] if index is not None else slice(None)
+        start, stop, _ = first.indices(batch_size)
         spans.add((start, stop))
     return np.concatenate([np.arange(a, b) for a, b in sorted(spans)]).astype(np.int64)
 

@@ -65,8 +65,10 @@ def choose_placement(placement: str, dataset: Dataset, *, budget_bytes: int | No
     Raises:
         DatasetError: An unknown placement (naming the allowed ones).
     """
-    if placement == "device" or placement == "stream":
-        return placement
+    if placement == "device":
+        return "device"
+    if placement == "stream":
+        return "stream"
     if placement != "auto":
         raise DatasetError(f"data_placement {placement!r} is not one of {', '.join(PLACEMENTS)}")
     if budget_bytes is None:
