@@ -58,6 +58,7 @@ _COMMAND_MODULES = (
     "artifex_core.cli._train_cmds",
     "artifex_core.cli._evaluate_cmds",
     "artifex_core.cli._report_cmds",
+    "artifex_core.cli._data_cmds",
 )
 for _name in _COMMAND_MODULES:
     try:

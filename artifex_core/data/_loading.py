@@ -1,7 +1,8 @@
 """Find a dataset by registered name or by path, and load it.
 
 Registered names come from the ``datasets`` registry (the built-in plugin: ``mnist``, ``fashion_mnist``, ``npz``,
-``image_folder``; plugins add more). A path to a ``.npz`` file or to a folder of images loads that file.
+``image_folder``; plugins add more). A path to a ``.npz`` file or to a folder of images loads that file; a
+pack made by ``artifex data pack`` is opened memory-mapped (:func:`~artifex_core.data.load_pack`).
 
 Example:
     >>> ds = load_dataset("mnist", limit=100)
@@ -58,8 +59,12 @@ def load_dataset(spec: str, *, limit: int | None = None, **kwargs: Any) -> Datas
     if is_dataset_path(spec):
         from artifex_core.data._files import load_image_folder, load_npz
 
+        from artifex_core.data._packed import is_pack, load_pack
+
         path = Path(spec)
-        if path.is_dir():
+        if is_pack(path):
+            ds = _call(load_pack, str(path), {"path": path, **kwargs})
+        elif path.is_dir():
             ds = _call(load_image_folder, str(path), {"path": path, **kwargs})
         elif path.suffix == ".npz" or path.is_file():
             if path.suffix != ".npz":

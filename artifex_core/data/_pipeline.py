@@ -129,11 +129,20 @@ def dynamic_binarize(key: jax.Array, step: int | jax.Array, x: jax.Array, replic
     return (uniform < x).astype(x.dtype)
 
 
+def _binarized(x: np.ndarray, seed: int) -> np.ndarray:
+    if isinstance(x, np.memmap):
+        from artifex_core.data._packed import binarize_fixed_mapped
+
+        return binarize_fixed_mapped(x, seed)
+    return binarize_fixed(x, seed)
+
+
 def host_splits(dataset: Dataset, binarize: BinarizeMode, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The host arrays to put on the device for ``binarize``: (train images, test images).
 
     ``none``: as loaded. ``dynamic``: train as loaded (binarized per step on the device), test binarized once
-    with ``seed``. ``fixed``: both binarized once (train with ``seed``, test with ``seed + 1``).
+    with ``seed``. ``fixed``: both binarized once (train with ``seed``, test with ``seed + 1``). A memory-mapped
+    split (a pack) is binarized chunk by chunk into a temporary memory map: the same bits, never all in memory.
 
     Raises:
         DatasetError: For an unknown mode.
@@ -141,7 +150,7 @@ def host_splits(dataset: Dataset, binarize: BinarizeMode, seed: int = 0) -> tupl
     if binarize == "none":
         return dataset.train_images, dataset.test_images
     if binarize == "dynamic":
-        return dataset.train_images, binarize_fixed(dataset.test_images, seed)
+        return dataset.train_images, _binarized(dataset.test_images, seed)
     if binarize == "fixed":
-        return binarize_fixed(dataset.train_images, seed), binarize_fixed(dataset.test_images, seed + 1)
+        return _binarized(dataset.train_images, seed), _binarized(dataset.test_images, seed + 1)
     raise DatasetError(f"unknown binarize mode {binarize!r} (allowed: none, dynamic, fixed)")

@@ -23,7 +23,16 @@ from artifex_core._params import binary_likelihood
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core._config import ModelConfig
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "Optimizer", "Schedule", "TrainConfig", "TrainConfigError"]
+__all__ = [
+    "DATA_PLACEMENTS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "DataPlacement",
+    "Optimizer",
+    "Schedule",
+    "TrainConfig",
+    "TrainConfigError",
+]
 
 
 class TrainConfigError(ValueError):
@@ -36,6 +45,9 @@ OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
 """Optimizer names, each the optax function of the same name."""
 
 Schedule: TypeAlias = Literal["constant", "cosine", "warmup_cosine"]
+DataPlacement: TypeAlias = Literal["auto", "device", "stream"]
+DATA_PLACEMENTS: tuple[str, ...] = get_args(DataPlacement)
+"""Where the training data live: on the devices, streamed from the host, or chosen by size."""
 SCHEDULES: tuple[str, ...] = get_args(Schedule)
 
 
@@ -69,6 +81,13 @@ class TrainConfig(BaseModel):
         log_every: Fetch metrics from the device (and check for NaN) every this many steps.
         keep_checkpoints: Keep the last N checkpoints (the best one is kept as well).
         data_parallel: Shard each batch over all local devices (parameters replicated).
+        data_placement: Where the training data live: ``device`` (both splits on every device, batches
+            gathered inside the jitted step: the fast path), ``stream`` (the splits stay on the host, memory-mapped
+            when packed; each process gathers its rows of every batch and feeds them, prefetched) or ``auto``
+            (``stream`` when the splits do not fit in ``device_data_budget_mb``). The plan resolves ``auto``
+            and ``config.json`` records the choice. Both paths give the same batches and metrics.
+        device_data_budget_mb: The most MiB of data ``auto`` puts on each device (None: half of the first
+            device's free memory, shared by the process's devices on CPU).
         loggers: Registered loggers to attach besides the always-on ``jsonl``: name or qualified id -> its
             keyword arguments (``artifex train --logger NAME`` adds ``NAME: {}``). ``config.json`` keeps it,
             so ``--resume`` attaches the same loggers.
@@ -100,6 +119,12 @@ class TrainConfig(BaseModel):
     log_every: PositiveInt = Field(50, description="Fetch metrics every N steps.")
     keep_checkpoints: PositiveInt = Field(3, description="Keep the last N checkpoints (and the best).")
     data_parallel: bool = Field(True, description="Shard batches over all local devices.")
+    data_placement: DataPlacement = Field(
+        "auto", description="Training data on the devices ('device'), streamed from the host ('stream') or 'auto'."
+    )
+    device_data_budget_mb: PositiveFloat | None = Field(
+        None, description="MiB of data 'auto' may put on each device (None: half the free device memory)."
+    )
     loggers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Loggers besides jsonl: name -> keyword arguments."
     )

@@ -70,6 +70,7 @@ class FitPlan:
         run_dir: The run folder (None: nothing written, no resume).
         binarize: ``train_config.binarize``, typed as resolved: ``none``, ``dynamic`` or ``fixed``.
         steps_per_epoch: Full batches in the training split.
+        data_placement: ``train_config.data_placement`` resolved: ``device`` or ``stream``.
     """
 
     train_config: TrainConfig
@@ -80,6 +81,7 @@ class FitPlan:
     run_dir: Path | None
     binarize: Binarize
     steps_per_epoch: int
+    data_placement: Literal["device", "stream"] = "device"
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,6 +222,9 @@ def plan_fit(
     binarize = config.resolved_binarize(model_config)
     if binarize != config.binarize:
         config = config.model_copy(update={"binarize": binarize})
+    placement = _placement(config, dataset, mesh)
+    if placement != config.data_placement:
+        config = config.model_copy(update={"data_placement": placement})
     return FitPlan(
         train_config=config,
         dataset=dataset,
@@ -229,7 +234,21 @@ def plan_fit(
         run_dir=Path(run_dir) if run_dir is not None else None,
         binarize=binarize,
         steps_per_epoch=int(dataset.train_images.shape[0]) // config.batch_size,
+        data_placement=placement,
     )
+
+
+def _placement(config: TrainConfig, dataset: Dataset, mesh: Mesh) -> Literal["device", "stream"]:
+    """``config.data_placement`` resolved for ``dataset`` on ``mesh`` (see :mod:`artifex_core.data._placement`)."""
+    import jax
+
+    from artifex_core.data._placement import choose_placement, device_budget_bytes
+
+    budget = None
+    if config.data_placement == "auto":
+        local = sum(1 for d in mesh.devices.flat if d.process_index == jax.process_index())
+        budget = device_budget_bytes(config.device_data_budget_mb, local)
+    return choose_placement(config.data_placement, dataset, budget_bytes=budget)
 
 
 def _with_loggers(

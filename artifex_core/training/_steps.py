@@ -38,6 +38,7 @@ __all__ = [
     "StepSpec",
     "Steps",
     "make_eval_step",
+    "make_flat_stream_step",
     "make_flat_train_step",
     "make_steps",
     "make_train_step",
@@ -110,18 +111,43 @@ def _make_batch(x: jax.Array, y: jax.Array | None, conditional: bool) -> Any:
     return x
 
 
-def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
-    """The train function of :func:`make_train_step`, not yet jitted."""
+BatchOf = Callable[[Any, jax.Array], tuple[jax.Array, "jax.Array | None"]]
+"""``batch_of(data, i) -> (x, y)``: batch ``i`` (an offset inside one dispatch, traced) of a step's ``data``."""
+
+
+def _gathered(batch_size: int) -> BatchOf:
+    """The device-resident path's batches: ``data = (split, perm, start_index)``, gathered on the device."""
+
+    def batch_of(data: Any, i: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+        split, perm, start_index = data
+        return gather_batch(split, perm, start_index + i, batch_size)
+
+    return batch_of
+
+
+def _fed(data: Any, i: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+    """The host-streaming path's batches: ``data = (xs, ys)`` stacked ``(num_steps, batch, ...)``."""
+    xs, ys = data
+    x = to_float(jax.lax.dynamic_index_in_dim(xs, i, keepdims=False))
+    y = None if ys is None else jax.lax.dynamic_index_in_dim(ys, i, keepdims=False)
+    return x, y
+
+
+def _train_fn(
+    graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec, batch_of: BatchOf | None = None
+) -> Callable[..., Any]:
+    """The train function of :func:`make_train_step` (or, with another ``batch_of``, of the streaming step),
+    not yet jitted: ``train(params, rest, opt_state, data, bin_key, start_step, valid, *, num_steps)``."""
 
     sharding = spec.batch_sharding
     replicated = None if sharding is None else NamedSharding(sharding.mesh, PartitionSpec())
+    get_batch = batch_of if batch_of is not None else _gathered(spec.batch_size)
 
     def one_step(
-        carry: tuple[Any, Any, Any], split: DeviceSplit, perm: jax.Array, bin_key: jax.Array, step: jax.Array,
-        index: jax.Array,
+        carry: tuple[Any, Any, Any], data: Any, bin_key: jax.Array, step: jax.Array, i: jax.Array,
     ) -> tuple[tuple[Any, Any, Any], dict[str, jax.Array]]:
         params, rest, opt_state = carry
-        x, y = gather_batch(split, perm, index, spec.batch_size)
+        x, y = get_batch(data, i)
         if spec.dynamic_binarize:
             x = dynamic_binarize(bin_key, step, x, replicated)
         if spec.batch_sharding is not None:
@@ -143,14 +169,14 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
         return (params, new_rest, opt_state), metrics
 
     def train(
-        params: Any, rest: Any, opt_state: Any, split: DeviceSplit, perm: jax.Array, bin_key: jax.Array,
-        start_step: jax.Array, start_index: jax.Array, valid: jax.Array | None = None, *, num_steps: int = 1,
+        params: Any, rest: Any, opt_state: Any, data: Any, bin_key: jax.Array, start_step: jax.Array,
+        valid: jax.Array | None = None, *, num_steps: int = 1,
     ) -> tuple[Any, Any, Any, dict[str, jax.Array]]:
         start_step = jnp.asarray(start_step, jnp.int32)
-        start_index = jnp.asarray(start_index, jnp.int32)
         carry = (params, rest, opt_state)
+        zero = jnp.asarray(0, jnp.int32)
         if num_steps == 1:
-            carry, metrics = one_step(carry, split, perm, bin_key, start_step, start_index)
+            carry, metrics = one_step(carry, data, bin_key, start_step, zero)
             metrics = {k: v[None] for k, v in metrics.items()}
         else:
             n_valid = jnp.asarray(num_steps if valid is None else valid, jnp.int32)
@@ -158,7 +184,7 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
             traced: dict[str, Any] = {}
 
             def run(c: Any, i: jax.Array) -> Any:
-                out = one_step(c, split, perm, bin_key, start_step + i, start_index + i)
+                out = one_step(c, data, bin_key, start_step + i, i)
                 traced["metrics"] = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), out[1])
                 return out
 
@@ -177,6 +203,20 @@ def _train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: St
     return train
 
 
+def _device_train_fn(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
+    """``train(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid, *, num_steps)``."""
+    inner = _train_fn(graphdef, tx, spec)
+
+    def train(
+        params: Any, rest: Any, opt_state: Any, split: DeviceSplit, perm: jax.Array, bin_key: jax.Array,
+        start_step: jax.Array, start_index: jax.Array, valid: jax.Array | None = None, *, num_steps: int = 1,
+    ) -> tuple[Any, Any, Any, dict[str, jax.Array]]:
+        data = (split, perm, jnp.asarray(start_index, jnp.int32))
+        return inner(params, rest, opt_state, data, bin_key, start_step, valid, num_steps=num_steps)
+
+    return train
+
+
 def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec) -> Callable[..., Any]:
     """A jitted ``train(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid, *, num_steps)``.
 
@@ -186,7 +226,8 @@ def make_train_step(graphdef: nnx.GraphDef, tx: optax.GradientTransformation, sp
     ``(params, rest, opt_state, metrics)`` with ``metrics[name]`` of shape ``(num_steps,)`` (the loss terms plus
     ``grad_norm``; entries past ``valid`` are zeros).
     """
-    return partial(jax.jit, static_argnames="num_steps", donate_argnums=(0, 1, 2))(_train_fn(graphdef, tx, spec))
+    train = _device_train_fn(graphdef, tx, spec)
+    return partial(jax.jit, static_argnames="num_steps", donate_argnums=(0, 1, 2))(train)
 
 
 def make_flat_train_step(
@@ -204,7 +245,7 @@ def make_flat_train_step(
         >>> # train = make_flat_train_step(graphdef, tx, StepSpec(128), treedef)
         >>> # leaves, metrics = train(leaves, split, perm, key, 0, 0, num_steps=10)
     """
-    inner = _train_fn(graphdef, tx, spec)
+    inner = _device_train_fn(graphdef, tx, spec)
 
     @partial(jax.jit, static_argnames="num_steps", donate_argnums=0)
     def train(
@@ -214,6 +255,36 @@ def make_flat_train_step(
         params, rest, opt_state = jax.tree.unflatten(treedef, leaves)
         *state, metrics = inner(params, rest, opt_state, split, perm, bin_key, start_step, start_index, valid,
                                 num_steps=num_steps)
+        return jax.tree.leaves(tuple(state)), metrics
+
+    return train
+
+
+def make_flat_stream_step(
+    graphdef: nnx.GraphDef, tx: optax.GradientTransformation, spec: StepSpec, treedef: Any
+) -> Callable[..., Any]:
+    """The host-streaming twin of :func:`make_flat_train_step`: the batches come in, already on the devices.
+
+    ``train(leaves, xs, ys, bin_key, start_step, valid) -> (leaves, metrics)`` runs ``xs.shape[0]`` steps
+    (a ``lax.scan``; the steps past ``valid`` are skipped) on the batches ``xs[i]`` (``uint8`` or ``float32``,
+    shape ``(num_steps, batch_size, ...)``, the batch axis sharded over the mesh) and labels ``ys[i]`` (or
+    None). Everything else (binarization by ``(key, step)``, the loss, the update) is the device-resident
+    step's own code, so both paths give the same numbers for the same batches. ``leaves`` is donated.
+
+    Example:
+        >>> # train = make_flat_stream_step(graphdef, tx, StepSpec(128), treedef)
+        >>> # leaves, metrics = train(leaves, xs, None, key, 0, 10)  # xs: (10, 128, 28, 28, 1) uint8
+    """
+    inner = _train_fn(graphdef, tx, spec, _fed)
+
+    @partial(jax.jit, donate_argnums=0)
+    def train(
+        leaves: list[jax.Array], xs: jax.Array, ys: jax.Array | None, bin_key: jax.Array, start_step: jax.Array,
+        valid: jax.Array | None = None,
+    ) -> tuple[list[jax.Array], dict[str, jax.Array]]:
+        params, rest, opt_state = jax.tree.unflatten(treedef, leaves)
+        *state, metrics = inner(params, rest, opt_state, (xs, ys), bin_key, start_step, valid,
+                                num_steps=int(xs.shape[0]))
         return jax.tree.leaves(tuple(state)), metrics
 
     return train
@@ -248,6 +319,7 @@ class Steps:
         graphdef: The model's graph in train mode (``nnx.merge(graphdef, params, rest)`` rebuilds it).
         state_def: The tree structure of ``(params, rest, opt_state)``: the order of the flat state's leaves.
         train: :func:`make_flat_train_step` over that state.
+        stream: :func:`make_flat_stream_step` over that state (the host-streaming path).
         evaluate: :func:`make_eval_step` of the model in eval mode.
     """
 
@@ -255,6 +327,7 @@ class Steps:
     state_def: Any
     train: Callable[..., Any]
     evaluate: Callable[..., dict[str, jax.Array]]
+    stream: Callable[..., Any] | None = None
 
 
 def make_steps(
@@ -288,5 +361,6 @@ def make_steps(
         state_def=state_def,
         train=make_flat_train_step(graphdef, tx, spec, state_def),
         evaluate=make_eval_step(eval_graphdef, spec.conditional, spec.batch_sharding),
+        stream=make_flat_stream_step(graphdef, tx, spec, state_def),
     )
     return steps, leaves

@@ -1,4 +1,4 @@
-"""The model-agnostic trainer: on-device data, one jitted step, evaluation, checkpoints, resume, NaN guard.
+"""The model-agnostic trainer: on-device (or host-streamed) data, one jitted step, evaluation, checkpoints, resume, NaN guard.
 
 It needs only the model contract: ``model.train()`` / ``model.eval()`` and
 ``model.loss_fn(batch=..., step=...) -> {"loss": ..., ...}`` (``batch={"x", "y"}`` for conditional models).
@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ import numpy as np
 from flax import nnx
 
 from artifex_core.data._dataset import Dataset
-from artifex_core.data._pipeline import epoch_permutation, host_splits, put_split
+from artifex_core.data._feeding import HostFeeder, eval_batches
+from artifex_core.data._pipeline import DeviceSplit, epoch_permutation, host_splits, put_split
 from artifex_core.training._callbacks import Callback, FitResult
 from artifex_core.training._checkpoint import CheckpointError, Checkpointer
 from artifex_core.training._config import TrainConfig
@@ -48,6 +50,10 @@ class NonFiniteLossError(RuntimeError):
     def __init__(self, message: str, step: int, epoch: int, last_good_epoch: int | None) -> None:
         super().__init__(message)
         self.step, self.epoch, self.last_good_epoch = step, epoch, last_good_epoch
+
+
+_IN_FLIGHT = 2
+"""Streamed dispatches the trainer lets the device queue before it waits for the oldest to finish."""
 
 
 def has_convolutions(model: nnx.Module) -> bool:
@@ -126,24 +132,36 @@ class Trainer:
         """Training time of every :meth:`fit` so far (and before the checkpoint resumed from)."""
         self.checkpointer: Checkpointer | None = None
         """The run folder's checkpoints while :meth:`fit` runs (None without a ``run_dir``, or between fits)."""
-        # the data on the devices
+        # the data: on the devices (fast path), or on the host and streamed (see artifex_core.data._feeding)
         repl = replicated_sharding(self.mesh)
+        self.data_placement = plan.data_placement
         x_train, x_test = host_splits(self.dataset, self.binarize, cfg.binarize_seed)
-        self.train_split = put_split(x_train, self.dataset.train_labels, repl)
-        test = put_split(x_test, self.dataset.test_labels, repl)
         bs = cfg.eval_batch_size
-        self.test_batches = [
-            (test.x[i : i + bs], None if test.y is None else test.y[i : i + bs]) for i in range(0, test.size, bs)
-        ]
+        self.train_split: DeviceSplit | None = None
+        self.feeder: HostFeeder | None = None
+        self._host_test = (x_test, self.dataset.test_labels)
+        self.test_batches: list[tuple[jax.Array, jax.Array | None]] = []
+        if self.data_placement == "stream":
+            self.feeder = HostFeeder(
+                x_train, self.dataset.train_labels, batch_size=cfg.batch_size,
+                steps_per_dispatch=self.steps_per_dispatch, sharding=batch_sharding(self.mesh),
+            )
+        else:
+            self.train_split = put_split(x_train, self.dataset.train_labels, repl)
+            test = put_split(x_test, self.dataset.test_labels, repl)
+            self.test_batches = [
+                (test.x[i : i + bs], None if test.y is None else test.y[i : i + bs]) for i in range(0, test.size, bs)
+            ]
         # the state, the optimizer and the steps
         self.tx = make_optimizer(cfg, self.total_steps)
         self.schedule = make_schedule(cfg, self.total_steps)
         spec = StepSpec(cfg.batch_size, self.conditional, self.binarize == "dynamic", batch_sharding(self.mesh))
         steps, self._state_leaves = make_steps(model, self.tx, spec, repl)
         self._graphdef, self._state_def = steps.graphdef, steps.state_def
-        self._train_fn, self._eval_fn = steps.train, steps.evaluate
+        self._train_fn, self._eval_fn, self._stream_fn = steps.train, steps.evaluate, steps.stream
         root = jax.random.key(cfg.seed)
-        self.shuffle_key = put_on_mesh(jax.random.fold_in(root, 1), repl)
+        self._order_key = jax.random.fold_in(root, 1)  # the stream path draws the same order on the default device
+        self.shuffle_key = put_on_mesh(self._order_key, repl)
         self.binarize_key = put_on_mesh(jax.random.fold_in(root, 2), repl)
 
     # The training state lives as one flat list of arrays (what the jitted step takes and donates); the
@@ -188,7 +206,11 @@ class Trainer:
         total = None
         count = 0
         params, rest, _ = self._get_state()
-        for x, y in self.test_batches:
+        batches: Iterable[tuple[jax.Array, jax.Array | None]] = self.test_batches
+        if self.feeder is not None:
+            x_test, y_test = self._host_test
+            batches = eval_batches(x_test, y_test, self.config.eval_batch_size, batch_sharding(self.mesh))
+        for x, y in batches:
             m = self._eval_fn(params, rest, x, y)
             n = x.shape[0]
             weighted = {k: v * n for k, v in m.items()}
@@ -218,20 +240,52 @@ class Trainer:
             last_good,
         )
 
+    def _dispatches(self) -> Iterator[tuple[int, Callable[[], Any]]]:
+        """The epoch's dispatches: ``(steps, run)``, ``run()`` training them and returning their metrics."""
+        if self.feeder is not None:
+            order = np.asarray(jax.device_get(epoch_permutation(self._order_key, self.epoch, self.feeder.size)))
+            # at most _IN_FLIGHT dispatches queued on the device (their fed batches alive), besides the prefetched
+            # ones: asynchronous dispatch would otherwise queue every batch up to the next metrics fetch
+            in_flight: deque[Any] = deque()
+            for xs, ys, k in self.feeder.epoch(order, self.steps_per_epoch):
+                def fed(xs: jax.Array = xs, ys: jax.Array | None = ys, k: int = k) -> Any:
+                    assert self._stream_fn is not None
+                    self._state_leaves, metrics = self._stream_fn(
+                        self._state_leaves, xs, ys, self.binarize_key, self.step, k
+                    )
+                    in_flight.append(metrics)
+                    if len(in_flight) > _IN_FLIGHT:
+                        jax.block_until_ready(in_flight.popleft())
+                    return metrics
+
+                yield k, fed
+            return
+        assert self.train_split is not None
+        split = self.train_split
+        perm = epoch_permutation(self.shuffle_key, self.epoch, split.size)
+        perm = put_on_mesh(perm, replicated_sharding(self.mesh))
+        index = 0
+        while index < self.steps_per_epoch:
+            k = min(self.steps_per_dispatch, self.steps_per_epoch - index)
+
+            def gathered(index: int = index, k: int = k) -> Any:
+                self._state_leaves, metrics = self._train_fn(
+                    self._state_leaves, split, perm, self.binarize_key, self.step, index, k,
+                    num_steps=self.steps_per_dispatch,
+                )
+                return metrics
+
+            yield k, gathered
+            index += k
+
     def _run_epoch(self) -> dict[str, float]:
         cfg = self.config
-        perm = epoch_permutation(self.shuffle_key, self.epoch, self.train_split.size)
-        perm = put_on_mesh(perm, replicated_sharding(self.mesh))
         pending: list[tuple[dict[str, Any], int]] = []
         chunks: list[dict[str, np.ndarray]] = []
         pending_first = self.step
         index = 0
-        while index < self.steps_per_epoch:
-            k = min(self.steps_per_dispatch, self.steps_per_epoch - index)
-            self._state_leaves, metrics = self._train_fn(
-                self._state_leaves, self.train_split, perm, self.binarize_key, self.step, index, k,
-                num_steps=self.steps_per_dispatch,
-            )
+        for k, run in self._dispatches():
+            metrics = run()
             pending.append((metrics, k))
             index += k
             self.step += k
