@@ -103,7 +103,7 @@ class VampPrior(ImportanceWeightedVAE):
 
     def pseudo_inputs(self) -> jax.Array:
         """The K pseudo-inputs ``u_k`` in data space: the parameters through a hard tanh onto [0, 1]."""
-        return jnp.clip(self.pseudo_input_params.value, 0.0, 1.0)
+        return jnp.clip(self.pseudo_input_params[...], 0.0, 1.0)
 
     def prior_components(self) -> tuple[jax.Array, jax.Array]:
         """``(means, log_vars)`` ``(K, D)`` of the prior's components ``q(z | u_k)``."""

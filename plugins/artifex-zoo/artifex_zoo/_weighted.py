@@ -48,7 +48,7 @@ def frozen_copy(module: nnx.Module) -> nnx.Module:
     Example:
         >>> lin = nnx.Linear(1, 1, rngs=nnx.Rngs(0))
         >>> g = nnx.grad(lambda m: frozen_copy(m)(jnp.ones((1, 1))).sum())(lin)
-        >>> float(g["kernel"].value.sum())
+        >>> float(g["kernel"][...].sum())
         0.0
     """
     graphdef, state = nnx.split(module)
