@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from artifex_plugins.vae import VAE
-from artifex_plugins.vae.base import call_module, check_n_samples, draw_key
+from artifex_plugins.vae.base import apply_precision, call_module, check_n_samples, draw_key
 from artifex_plugins.vae.encoders import MLPEncoder
 from artifex_zoo._bounds import gaussian_log_density, iwae_bound, standard_normal_log_density
 from artifex_zoo._weighted import repeat_batch
@@ -101,6 +101,9 @@ class HierarchicalVAE(VAE):
         hidden = list(top_hidden_dims)
         self.top_encoder = top_encoder or MLPEncoder(hidden, top_latent_dim, input_dim=(latent_dim,), rngs=rngs)
         self.top_decoder = top_decoder or MLPEncoder(hidden, latent_dim, input_dim=(top_latent_dim,), rngs=rngs)
+        if precision is not None:
+            apply_precision(self.top_encoder, precision)
+            apply_precision(self.top_decoder, precision)
 
     def log_weight_terms(self, x: jax.Array, num_samples: int, *, key: jax.Array | None = None) -> dict[str, jax.Array]:
         """The parts of ``log w`` for ``num_samples`` draws ``z1 ~ q(z1|x)``, ``z2 ~ q(z2|z1)``, each ``(n, B)``.
