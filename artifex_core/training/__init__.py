@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from artifex_core.training._recipes import Recipe, RecipeError, default_recipe, load_recipe, recipe
     from artifex_core.training._resources import ResourceError, check_model_fits
     from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
+    from artifex_core.training._sampling import SampleResult, draw_samples, make_sampler, resolve_sampler, sampler_cache_path
     from artifex_core.training._state_paths import legacy_state_paths
     from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
@@ -58,6 +59,7 @@ __all__ = [
     "LoggerWarning",
     "MetricOptionError",
     "NonFiniteLossError",
+    "SampleResult",
     "Optimizer",
     "Recipe",
     "RecipeError",
@@ -86,6 +88,10 @@ __all__ = [
     "legacy_state_paths",
     "load_recipe",
     "load_run",
+    "draw_samples",
+    "make_sampler",
+    "resolve_sampler",
+    "sampler_cache_path",
     "load_test_split",
     "log_scalars",
     "logger_names",
@@ -150,6 +156,8 @@ _LAZY = {
     "TrainingRun": "artifex_core.training._run",
     "build_model": "artifex_core.training._run",
     "load_run": "artifex_core.training._run",
+    **{name: "artifex_core.training._sampling" for name in (
+        "SampleResult", "draw_samples", "make_sampler", "resolve_sampler", "sampler_cache_path")},
     "run_plan": "artifex_core.training._run",
     "run_training": "artifex_core.training._run",
     "legacy_state_paths": "artifex_core.training._state_paths",
