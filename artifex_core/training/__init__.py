@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from artifex_core.training._callbacks import Callback, FitResult
 from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig, TrainConfigError
+from artifex_core.training._groups import MAIN_GROUP, ParamGroup, optimizer_groups_of
 from artifex_core.training._loggers import JsonlLogger, Logger, LoggerGroup, LoggerWarning, build_loggers, logger_names
 from artifex_core.training._run_dir import RunDir, RunDirError
 from artifex_core.training._run_lock import RunLock, RunLockedError
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVALUATION_FILE",
+    "MAIN_GROUP",
     "OPTIMIZERS",
     "SCHEDULES",
     "Callback",
@@ -61,6 +63,7 @@ __all__ = [
     "NonFiniteLossError",
     "SampleResult",
     "Optimizer",
+    "ParamGroup",
     "Recipe",
     "RecipeError",
     "ResourceError",
@@ -100,6 +103,7 @@ __all__ = [
     "make_schedule",
     "make_train_step",
     "model_config_for",
+    "optimizer_groups_of",
     "plan_fit",
     "plan_run",
     "read_evaluation",
