@@ -116,7 +116,8 @@ class GaussianMixtureSampler(Sampler):
 
         if not callable(getattr(model, "encode", None)) or not callable(getattr(model, "decode", None)):
             raise SamplerError(f"the gmm sampler needs a model with encode() and decode(); {type(model).__name__} lacks them")
-        chunks, shape = [], ()
+        chunks: list[np.ndarray] = []
+        shape: tuple[int, ...] = ()
         for start in range(0, len(x), self.batch_size):
             xb = jnp.asarray(x[start : start + self.batch_size])
             out = model.encode(xb) if y is None else model.encode(xb, jnp.asarray(y[start : start + self.batch_size], jnp.int32))
@@ -167,10 +168,10 @@ class GaussianMixtureSampler(Sampler):
         z = gmm_sample(state, n, seed=seed, temperature=temperature)
         if "latent_shape" in state:
             z = z.reshape((n, *(int(d) for d in np.asarray(state["latent_shape"]).reshape(-1))))
-        z = jnp.asarray(z)
+        latents = jnp.asarray(z)
         if labels is None:
-            return np.asarray(model.decode(z))
-        return np.asarray(model.decode(z, jnp.asarray(labels, jnp.int32)))
+            return np.asarray(model.decode(latents))
+        return np.asarray(model.decode(latents, jnp.asarray(labels, jnp.int32)))
 
 
 def _takes_labels(model: Any) -> bool:

@@ -100,9 +100,10 @@ def make_sampler(entry: Entry, options: Mapping[str, Any] | None = None) -> Samp
 def _init_names(cls: type) -> list[str]:
     import inspect
 
+    init: Any = cls.__init__  # type: ignore[misc]  # the class's own constructor, read for its keywords
     return [
         p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
+        for p in inspect.signature(init).parameters.values()
         if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
 
@@ -139,7 +140,8 @@ def _read_cache(path: Path, key: str) -> SamplerState | None:
 
 def _write_cache(path: Path, key: str, state: Mapping[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez(buffer, **{_KEY: np.asarray(key)}, **{k: np.asarray(v) for k, v in state.items()})
+    arrays: dict[str, Any] = {_KEY: np.asarray(key), **{k: np.asarray(v) for k, v in state.items()}}
+    np.savez(buffer, **arrays)
     atomic_write(path, buffer.getvalue())
 
 
