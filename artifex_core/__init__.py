@@ -88,7 +88,9 @@ from artifex_core._registry import (  # noqa: E402
     registering_as,
     registries,
     resolve_kind,
+    samplers,
 )
+from artifex_core._sampler import DEFAULT_SAMPLER, Sampler, SamplerError, SamplerState, default_sampler_of  # noqa: E402
 
 if TYPE_CHECKING:
     from artifex_core._charts import bar_chart, curve_terms, curves_figure, save_curves
@@ -109,6 +111,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "AmbiguousNameError",
     "ConfigError",
+    "DEFAULT_SAMPLER",
     "DatasetInfo",
     "Entry",
     "GenerativeModel",
@@ -124,6 +127,9 @@ __all__ = [
     "RegistriesSnapshot",
     "Registry",
     "RegistrySnapshot",
+    "Sampler",
+    "SamplerError",
+    "SamplerState",
     "UnknownNameError",
     "VariantParams",
     "__version__",

@@ -1,4 +1,4 @@
-"""Name registries for encoders, decoders, losses, models, datasets, recipes, metrics and loggers.
+"""Name registries for encoders, decoders, losses, models, datasets, recipes, metrics, loggers and samplers.
 
 Everything artifex knows is found by name. A :class:`Registry` maps names (and aliases) to objects or to
 lazy ``"module:attr"`` strings that are imported on first :meth:`Registry.get`, so listing names never
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - the target types only; listing names imp
     from flax import nnx
 
     from artifex_core.data._dataset import Dataset
+    from artifex_core._sampler import Sampler
     from artifex_core.evaluation._metric import Metric
     from artifex_core.training._loggers import Logger
     from artifex_core.training._recipes import RecipeTarget
@@ -55,6 +56,7 @@ __all__ = [
     "models",
     "recipes",
     "registries",
+    "samplers",
 ]
 
 T = TypeVar("T")
@@ -451,12 +453,14 @@ class Registries:
     - ``recipes``: a :data:`~artifex_core.training._recipes.RecipeTarget` (a mapping or a function returning one);
     - ``metrics``: :class:`~artifex_core.evaluation.Metric` subclasses;
     - ``loggers``: :class:`~artifex_core.training.Logger` subclasses, constructed as ``cls(run_dir, **kwargs)``
-      (any :class:`~artifex_core.training.Callback` class constructed that way is accepted).
+      (any :class:`~artifex_core.training.Callback` class constructed that way is accepted);
+    - ``samplers``: :class:`~artifex_core.Sampler` subclasses, constructed with their options as keywords
+      (how a trained model generates: ``artifex sample --sampler NAME``).
 
     Example:
         >>> regs = Registries()
         >>> list(regs.by_kind())
-        ['encoders', 'decoders', 'losses', 'models', 'datasets', 'recipes', 'metrics', 'loggers']
+        ['encoders', 'decoders', 'losses', 'models', 'datasets', 'recipes', 'metrics', 'loggers', 'samplers']
         >>> regs.recipes.kind
         'recipe'
     """
@@ -469,6 +473,7 @@ class Registries:
     recipes: Registry[RecipeTarget] = field(default_factory=lambda: Registry("recipe"))
     metrics: Registry[type[Metric]] = field(default_factory=lambda: Registry("metric"))
     loggers: Registry[type[Logger]] = field(default_factory=lambda: Registry("logger"))
+    samplers: Registry[type[Sampler]] = field(default_factory=lambda: Registry("sampler"))
 
     def by_kind(self) -> dict[str, Registry[Any]]:
         """The registries keyed by their plural kind ("encoders", ...), in declaration order."""
@@ -516,6 +521,8 @@ metrics = registries.metrics
 """The default registry of metrics (``registries.metrics``)."""
 loggers = registries.loggers
 """The default registry of training loggers (``registries.loggers``)."""
+samplers = registries.samplers
+"""The default registry of samplers (``registries.samplers``)."""
 
 KIND_ALIASES: dict[str, str] = {
     "encoder": "encoders",
@@ -526,6 +533,7 @@ KIND_ALIASES: dict[str, str] = {
     "recipe": "recipes",
     "metric": "metrics",
     "logger": "loggers",
+    "sampler": "samplers",
 }
 
 

@@ -1,5 +1,5 @@
-"""The built-in plugin: registers artifex's own encoders, decoders, losses, models, datasets, recipes, metrics
-and loggers.
+"""The built-in plugin: registers artifex's own encoders, decoders, losses, models, datasets, recipes, metrics,
+loggers and samplers.
 
 It goes through the same ``artifex.plugins`` entry point as any third-party package and registers lazy
 ``"module:attr"`` strings only, so listing names imports neither JAX nor Flax.
@@ -125,6 +125,16 @@ def artifex_register(registry: Registries) -> None:
         "artifex_plugins.loggers._tensorboard:TensorBoardLogger",
         aliases=("tb",),
         summary="TensorBoard event files in RUN/tensorboard/: scalars, pictures, hyperparameters",
+    )
+
+    # -- samplers: how a trained model generates (``artifex sample --sampler NAME``) --------------------------
+    registry.samplers.register(
+        "prior", "artifex_plugins._samplers:PriorSampler", summary="Decode draws from the prior (the default)"
+    )
+    registry.samplers.register(
+        "gmm",
+        "artifex_plugins._samplers:GaussianMixtureSampler",
+        summary="Gaussian mixture fitted on the training posterior means (ex-post density estimation)",
     )
 
     # -- recipes ------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def _echo_json(data: Any) -> None:
 def list_cmd(
     kind: Annotated[
         str | None,
-        typer.Argument(help="encoders, decoders, losses, models, datasets, recipes, metrics or loggers (default: all)."),
+        typer.Argument(help="encoders, decoders, losses, models, datasets, recipes, metrics, loggers or samplers (default: all)."),
     ] = None,
     pattern: Annotated[str, typer.Argument(help="Glob over names, e.g. 'beta*'.")] = "*",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,

@@ -5,6 +5,7 @@ Example:
     $ artifex train --model vqvae --epochs 5 --out runs/vq
     $ artifex train --resume --out runs/vq            # continue a killed run where it stopped
     $ artifex sample runs/vq -n 64 -o samples.png
+    $ artifex sample runs/mnist --sampler gmm --sampler-option n_components=10
 """
 
 from __future__ import annotations
@@ -360,6 +361,20 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         _print_summary(run, summary)
 
 
+def _sampler_options(given: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as a dict (values read as JSON when they parse, else kept as text)."""
+    options: dict[str, Any] = {}
+    for item in given:
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--sampler-option must be KEY=VALUE (e.g. n_components=10), got {item!r}")
+        try:
+            options[key.strip()] = json.loads(raw)
+        except ValueError:
+            options[key.strip()] = raw
+    return options
+
+
 def sample_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
     n: Annotated[
@@ -376,10 +391,26 @@ def sample_cmd(
         int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
     ] = None,
     checkpoint: CheckpointOption = "latest",
+    sampler: Annotated[
+        str | None,
+        typer.Option("--sampler", help="A registered sampler (`artifex list samplers`): prior, gmm, ... "
+                     "\\[default: the model's own, else prior]"),
+    ] = None,
+    sampler_option: Annotated[
+        list[str] | None,
+        typer.Option("--sampler-option", help="A sampler option KEY=VALUE (repeatable), e.g. n_components=10."),
+    ] = None,
+    refit: Annotated[bool, typer.Option("--refit", help="Fit the sampler again even when its cached state matches.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Draw samples from a trained run and save them as a PNG grid (conditional: one row per class)."""
+    """Draw samples from a trained run and save them as a PNG grid (conditional: one row per class). A fitted
+    sampler (gmm) is fitted once on the training images and cached in RUN_DIR/samplers/."""
     with cli_errors():
+        sampler_options = _sampler_options(sampler_option or [])
+        if sampler is not None:
+            from artifex_core._registry import samplers
+
+            samplers.entry(sampler)  # an unknown name is a usage error (with "did you mean") before loading
         if temperature <= 0:
             raise UsageError(f"--temperature must be > 0, got {temperature}")
         if output is not None and output.suffix.lower() != ".png":
@@ -387,7 +418,7 @@ def sample_cmd(
         _setup_jax(False)
         import numpy as np
 
-        from artifex_core.training._pictures import class_grid, sample_images
+        from artifex_core.training._pictures import class_grid
         from artifex_core._visualize import save_image_grid
 
         loaded = load_run_or_exit(run_dir, checkpoint)
@@ -407,13 +438,25 @@ def sample_cmd(
         elif label is not None:
             raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
         n, nrow = n or 64, nrow or 8
-        images = sample_images(loaded.model, n, temperature=temperature, labels=labels, seed=seed)
-        path = save_image_grid(images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
-        info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch}
+        from artifex_core._sampler import SamplerError
+        from artifex_core.training._sampling import draw_samples
+
+        try:
+            drawn = draw_samples(loaded, n, sampler=sampler, options=sampler_options, seed=seed,
+                                 temperature=temperature, labels=labels, refit=refit)
+        except SamplerError as exc:
+            raise UsageError(str(exc)) from None
+        path = save_image_grid(drawn.images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
+        info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch,
+                "sampler": drawn.sampler, "sampler_options": drawn.options, "fitted": drawn.fitted,
+                "sampler_state": None if drawn.state_path is None else str(drawn.state_path)}
         if as_json:
             _echo_json(info)
         else:
-            out_console.print(f"wrote {path} ({n} samples, temperature {temperature}, epoch {loaded.epoch})")
+            how = drawn.sampler.rpartition(":")[2]
+            if drawn.state_path is not None:
+                how += ", fitted now" if drawn.fitted else ", cached fit"
+            out_console.print(f"wrote {path} ({n} samples, sampler {how}, temperature {temperature}, epoch {loaded.epoch})")
 
 
 def register(app: typer.Typer) -> None:

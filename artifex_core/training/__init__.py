@@ -30,6 +30,7 @@ from artifex_core.training._distributed import (
     resolve_distributed,
 )
 from artifex_core.training._config import OPTIMIZERS, SCHEDULES, Optimizer, Schedule, TrainConfig, TrainConfigError
+from artifex_core.training._groups import MAIN_GROUP, ParamGroup, optimizer_groups_of
 from artifex_core.training._loggers import JsonlLogger, Logger, LoggerGroup, LoggerWarning, build_loggers, logger_names
 from artifex_core.training._run_dir import RunDir, RunDirError
 from artifex_core.training._run_lock import RunLock, RunLockedError
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from artifex_core.training._recipes import Recipe, RecipeError, default_recipe, load_recipe, recipe
     from artifex_core.training._resources import ResourceError, check_model_fits
     from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
+    from artifex_core.training._sampling import SampleResult, draw_samples, make_sampler, resolve_sampler, sampler_cache_path
     from artifex_core.training._state_paths import legacy_state_paths
     from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DISTRIBUTED_TIMEOUT_S",
     "EVALUATION_FILE",
+    "MAIN_GROUP",
     "OPTIMIZERS",
     "SCHEDULES",
     "Callback",
@@ -74,7 +77,9 @@ __all__ = [
     "LoggerWarning",
     "MetricOptionError",
     "NonFiniteLossError",
+    "SampleResult",
     "Optimizer",
+    "ParamGroup",
     "Recipe",
     "RecipeError",
     "ResourceError",
@@ -104,6 +109,10 @@ __all__ = [
     "legacy_state_paths",
     "load_recipe",
     "load_run",
+    "draw_samples",
+    "make_sampler",
+    "resolve_sampler",
+    "sampler_cache_path",
     "load_test_split",
     "log_scalars",
     "logger_names",
@@ -112,6 +121,7 @@ __all__ = [
     "make_schedule",
     "make_train_step",
     "model_config_for",
+    "optimizer_groups_of",
     "plan_fit",
     "plan_run",
     "put_on_mesh",
@@ -173,6 +183,8 @@ _LAZY = {
     "TrainingRun": "artifex_core.training._run",
     "build_model": "artifex_core.training._run",
     "load_run": "artifex_core.training._run",
+    **{name: "artifex_core.training._sampling" for name in (
+        "SampleResult", "draw_samples", "make_sampler", "resolve_sampler", "sampler_cache_path")},
     "run_plan": "artifex_core.training._run",
     "run_training": "artifex_core.training._run",
     "legacy_state_paths": "artifex_core.training._state_paths",

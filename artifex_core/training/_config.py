@@ -70,6 +70,9 @@ class TrainConfig(BaseModel):
         warmup_steps: Linear warmup steps of ``warmup_cosine``.
         final_lr_factor: Final learning rate as a fraction of ``lr`` for the cosine schedules.
         grad_clip: Clip gradients to this global norm (None: no clipping).
+        group_optimizers: Optimizer settings of the parameter groups a model declares (its
+            ``optimizer_groups``, e.g. FactorVAE's ``discriminator``): group name -> train config optimizer
+            fields (``lr``, ``optimizer``, ``optimizer_kwargs``, ...), over the group's own defaults.
         seed: Seed of the model's initialization and sampling, the shuffling and the binarization.
         binarize: ``none``, ``dynamic`` (fresh Bernoulli bits every epoch), ``fixed`` (seeded, once) or
             ``auto`` (dynamic when the likelihood the model declares is registered for binary data, as the
@@ -112,6 +115,9 @@ class TrainConfig(BaseModel):
     warmup_steps: NonNegativeInt = Field(0, description="Warmup steps of warmup_cosine.")
     final_lr_factor: float = Field(0.0, ge=0, le=1, description="Final lr / lr of the cosine schedules.")
     grad_clip: PositiveFloat | None = Field(None, description="Clip gradients to this global norm.")
+    group_optimizers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Optimizer settings of the model's parameter groups: group -> fields."
+    )
     seed: int = Field(0, description="Seed of initialization, sampling, shuffling and binarization.")
     binarize: Literal["auto", "none", "dynamic", "fixed"] = Field("auto", description="Binarization of the pixels.")
     binarize_seed: int = Field(0, description="Seed of the fixed (test) binarization.")

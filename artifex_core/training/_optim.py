@@ -11,13 +11,15 @@ Example:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import optax
 
 from artifex_core.training._config import TrainConfig, TrainConfigError
+from artifex_core.training._groups import MAIN_GROUP, ParamGroup, group_train_config, label_of
 
-__all__ = ["make_optimizer", "make_schedule"]
+__all__ = ["make_optimizer", "make_schedule", "param_labels"]
 
 
 def make_schedule(cfg: TrainConfig, total_steps: int) -> optax.Schedule:
@@ -36,12 +38,46 @@ def make_schedule(cfg: TrainConfig, total_steps: int) -> optax.Schedule:
     return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, warmup, max(total, warmup + 1), end_value=end)
 
 
-def make_optimizer(cfg: TrainConfig, total_steps: int) -> optax.GradientTransformation:
+def make_optimizer(
+    cfg: TrainConfig, total_steps: int, groups: Mapping[str, ParamGroup] | None = None
+) -> optax.GradientTransformation:
     """The optax optimizer ``cfg.optimizer`` with the schedule, weight decay, extra kwargs and clipping.
 
+    With parameter ``groups`` (a model's ``optimizer_groups``), one ``optax.multi_transform``: the ``main``
+    group (every parameter no group claims) gets ``cfg``'s optimizer, each group its own (see
+    :func:`~artifex_core.training._groups.group_train_config`), and the state is one pytree.
+
     Raises:
-        TrainConfigError: ``weight_decay`` for an optimizer without it, or an unknown optimizer argument.
+        TrainConfigError: ``weight_decay`` for an optimizer without it, an unknown optimizer argument, or
+            ``group_optimizers`` naming a group the model does not declare.
     """
+    given = sorted(set(cfg.group_optimizers) - set(groups or {}))
+    if given:
+        declared = ", ".join(groups or {}) or "none"
+        raise TrainConfigError(
+            f"group_optimizers: the model has no parameter group {given[0]!r} (its groups: {declared})"
+        )
+    if groups:
+        transforms = {MAIN_GROUP: _single_optimizer(cfg, total_steps)}
+        for name, group in groups.items():
+            transforms[name] = _single_optimizer(group_train_config(cfg, name, group), total_steps)
+        return optax.multi_transform(transforms, param_labels(groups))
+    return _single_optimizer(cfg, total_steps)
+
+
+def param_labels(groups: Mapping[str, ParamGroup]) -> Any:
+    """``params -> labels``: the tree of group names ``optax.multi_transform`` partitions ``params`` by."""
+    import jax
+
+    from artifex_core.training._state_paths import path_names
+
+    def labels(params: Any) -> Any:
+        return jax.tree_util.tree_map_with_path(lambda path, _: label_of(path_names(path), groups), params)
+
+    return labels
+
+
+def _single_optimizer(cfg: TrainConfig, total_steps: int) -> optax.GradientTransformation:
     factory = getattr(optax, cfg.optimizer)
     params = inspect.signature(factory).parameters
     kwargs: dict[str, Any] = dict(cfg.optimizer_kwargs)

@@ -29,6 +29,7 @@ from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._curves import CurvesCallback
 from artifex_core.training._loggers import build_loggers
+from artifex_core.training._groups import optimizer_groups_of
 from artifex_core.training._optim import make_optimizer
 from artifex_core.training._pictures import write_pictures
 from artifex_core.training._plan import RunPlan, RunSetupError, model_config_for, plan_run, resolve_train_config
@@ -269,7 +270,8 @@ def load_run(run_dir: str | Path, checkpoint: str | int = "latest") -> LoadedRun
     model = build_model(model_cfg, train_cfg.seed)
     model.train()
     _, params, rest = split_params(model)
-    template = {"params": params, "rest": rest, "opt_state": make_optimizer(train_cfg, 1).init(params)}
+    tx = make_optimizer(train_cfg, 1, optimizer_groups_of(model))
+    template = {"params": params, "rest": rest, "opt_state": tx.init(params)}
     with Checkpointer(run.checkpoints, read_only=True) as ckpt:
         have = ckpt.epochs()
         if checkpoint in ("latest", "best"):

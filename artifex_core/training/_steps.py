@@ -32,6 +32,8 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data._pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
 from artifex_core.training._sharding import put_on_mesh
+from artifex_core.training._groups import MAIN_GROUP, ParamGroup, label_of
+from artifex_core.training._state_paths import path_names
 
 __all__ = [
     "EVAL_STEP",
@@ -41,6 +43,7 @@ __all__ = [
     "make_flat_stream_step",
     "make_flat_train_step",
     "make_steps",
+    "group_gradients",
     "make_train_step",
     "scalar_metrics",
     "split_params",
@@ -59,12 +62,15 @@ class StepSpec:
         conditional: Pass labels: ``batch={"x": x, "y": y}`` instead of ``batch=x``.
         dynamic_binarize: Resample Bernoulli pixels every step.
         batch_sharding: Sharding of a batch (None: no constraint).
+        groups: The model's parameter groups (``optimizer_groups``), as ``(name, ParamGroup)`` pairs: each
+            group's parameters get the gradient of that group's loss only; the rest (``main``) that of ``"loss"``.
     """
 
     batch_size: int
     conditional: bool = False
     dynamic_binarize: bool = False
     batch_sharding: Any = None
+    groups: tuple[tuple[str, ParamGroup], ...] = ()
 
 
 def split_params(model: nnx.Module) -> tuple[nnx.GraphDef[nnx.Module], nnx.State, nnx.State]:
@@ -109,6 +115,53 @@ def _make_batch(x: jax.Array, y: jax.Array | None, conditional: bool) -> Any:
             raise ValueError("a conditional model needs a labelled dataset")
         return {"x": x, "y": y}
     return x
+
+
+def group_gradients(
+    loss_of: Callable[[Any], tuple[dict[str, jax.Array], Any]], params: Any, groups: tuple[tuple[str, ParamGroup], ...]
+) -> tuple[Any, dict[str, jax.Array], Any]:
+    """Each group's parameters' gradient of that group's loss only (``main``: of ``"loss"``), in one tree.
+
+    ``loss_of(params) -> (losses, aux)`` runs the model once (one forward pass, one backward pass per group,
+    by ``jax.vjp``). Returns ``(grads, group_grad_norms, aux)``.
+
+    Raises:
+        KeyError: A group's loss that ``losses`` does not hold (naming the group and the keys there are).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> def loss_of(p):
+        ...     return {"loss": (p["a"] * p["b"]).sum(), "b_loss": (p["b"] ** 2).sum()}, None
+        >>> grads, norms, _ = group_gradients(loss_of, {"a": jnp.ones(1), "b": 3 * jnp.ones(1)},
+        ...                                   (("b_group", ParamGroup("b", loss="b_loss")),))
+        >>> float(grads["a"][0]), float(grads["b"][0])  # d(a*b)/da = b; d(b^2)/db = 2b
+        (3.0, 6.0)
+    """
+    named = dict(groups)
+    flat, treedef = jax.tree_util.tree_flatten_with_path(params)
+    labels = [label_of(path_names(path), named) for path, _ in flat]
+    losses, vjp_fn, aux = jax.vjp(lambda p: loss_of(p), params, has_aux=True)
+    wanted = [(MAIN_GROUP, "loss"), *((name, group.loss) for name, group in groups)]
+    for name, key in wanted:
+        if key not in losses:
+            raise KeyError(
+                f"parameter group {name!r} minimises {key!r}, which loss_fn does not return (keys: {sorted(losses)})"
+            )
+    chosen: list[Any] = [None] * len(flat)
+    norms: dict[str, jax.Array] = {}
+    for name, key in wanted:
+        if name not in labels:
+            continue
+        cotangent = {k: (jnp.ones_like(v) if k == key else jnp.zeros_like(v)) for k, v in losses.items()}
+        (grads,) = vjp_fn(cotangent)
+        leaves = jax.tree.leaves(grads)
+        mine = [leaf for leaf, label in zip(leaves, labels, strict=True) if label == name]
+        for i, label in enumerate(labels):
+            if label == name:
+                chosen[i] = leaves[i]
+        if name != MAIN_GROUP:
+            norms[f"grad_norm_{name}"] = optax.tree.norm(mine).astype(jnp.float32)
+    return jax.tree_util.tree_unflatten(treedef, chosen), norms, aux
 
 
 BatchOf = Callable[[Any, jax.Array], tuple[jax.Array, "jax.Array | None"]]
@@ -162,7 +215,19 @@ def _train_fn(
             _, _, new_rest = split_params(model)
             return losses["loss"], (scalar_metrics(losses, getattr(model, "loss_aliases", ())), new_rest)
 
-        grads, (metrics, new_rest) = jax.grad(loss_of, has_aux=True)(params)
+        if spec.groups:
+            def losses_of(p: Any) -> tuple[dict[str, jax.Array], tuple[dict[str, Any], Any]]:
+                model = nnx.merge(graphdef, p, rest, copy=True)
+                losses = model.loss_fn(batch=batch, step=step)
+                _, _, new_rest = split_params(model)
+                keys = {"loss", *(group.loss for _, group in spec.groups)}
+                terms = {k: jnp.asarray(v) for k, v in losses.items() if k in keys}
+                return terms, (scalar_metrics(losses, getattr(model, "loss_aliases", ())), new_rest)
+
+            grads, norms, (metrics, new_rest) = group_gradients(losses_of, params, spec.groups)
+            metrics.update(norms)
+        else:
+            grads, (metrics, new_rest) = jax.grad(loss_of, has_aux=True)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         metrics["grad_norm"] = optax.tree.norm(grads).astype(jnp.float32)
@@ -352,6 +417,13 @@ def make_steps(
     eval_graphdef = nnx.graphdef(model)
     model.train()
     graphdef, params, rest = split_params(model)
+    if spec.groups:
+        held = {label_of(path_names(path), dict(spec.groups)) for path, _ in jax.tree_util.tree_flatten_with_path(params)[0]}
+        for name, group in spec.groups:
+            if name not in held:
+                raise ValueError(
+                    f"parameter group {name!r} of {type(model).__name__} holds no parameter (filter {group.filter!r})"
+                )
     params = put_on_mesh(params, sharding, may_alias=False)  # plain device_put unless the mesh spans processes
     rest = put_on_mesh(rest, sharding, may_alias=False)
     opt_state = put_on_mesh(tx.init(params), sharding)

@@ -33,6 +33,7 @@ from artifex_core.training._callbacks import Callback, FitResult
 from artifex_core.training._checkpoint import CheckpointError, Checkpointer
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._loggers import JsonlLogger, LoggerGroup
+from artifex_core.training._groups import optimizer_groups_of
 from artifex_core.training._optim import make_optimizer, make_schedule
 from artifex_core.training._plan import FitPlan, plan_fit
 from artifex_core.training._run_dir import RunDir
@@ -153,9 +154,11 @@ class Trainer:
                 (test.x[i : i + bs], None if test.y is None else test.y[i : i + bs]) for i in range(0, test.size, bs)
             ]
         # the state, the optimizer and the steps
-        self.tx = make_optimizer(cfg, self.total_steps)
+        groups = optimizer_groups_of(model)  # a model's own parameter groups (e.g. a discriminator), if any
+        self.tx = make_optimizer(cfg, self.total_steps, groups)
         self.schedule = make_schedule(cfg, self.total_steps)
-        spec = StepSpec(cfg.batch_size, self.conditional, self.binarize == "dynamic", batch_sharding(self.mesh))
+        spec = StepSpec(cfg.batch_size, self.conditional, self.binarize == "dynamic", batch_sharding(self.mesh),
+                        groups=tuple(groups.items()))
         steps, self._state_leaves = make_steps(model, self.tx, spec, repl)
         self._graphdef, self._state_def = steps.graphdef, steps.state_def
         self._train_fn, self._eval_fn, self._stream_fn = steps.train, steps.evaluate, steps.stream

@@ -20,7 +20,9 @@ The plain functions behind them are public too:
 - :mod:`~artifex_plugins.metrics._latents`: :func:`active_units`, :func:`encode_means`.
 - :mod:`~artifex_plugins.metrics._vq`: :func:`normalized_mse`, :func:`perplexity`, :func:`codes_used`.
 - :mod:`~artifex_plugins.metrics._classifier`: a cached MLP classifier and :func:`classifier_accuracy`.
-- :mod:`~artifex_plugins.metrics._disentanglement`: :func:`mig` and :func:`factor_vae_score`.
+- :mod:`~artifex_plugins.metrics._disentanglement`: :func:`mig` (disentanglement_lib's estimator) and
+  :func:`factor_vae_score`.
+- :mod:`~artifex_plugins.metrics._mig_chen`: :func:`mig_chen` (Chen et al.'s estimator: sampled posterior).
 - :mod:`~artifex_plugins.metrics._dsprites_eval`: :func:`dsprites_disentanglement` on procedural dSprites.
 
 Importing this package imports JAX and Flax; the NumPy-only functions can be imported from their modules.
@@ -55,6 +57,7 @@ from artifex_plugins.metrics._disentanglement import (
     mig_details,
 )
 from artifex_plugins.metrics._elbo import ELBO, bits_per_dim, model_elbo
+from artifex_plugins.metrics._mig_chen import estimate_entropies, mig_chen, mig_chen_details
 from artifex_plugins.metrics._dsprites_eval import DSpritesDisentanglement, dsprites_disentanglement, is_dsprites
 from artifex_plugins.metrics._latents import ActiveUnits, active_units, encode_means, latent_variances
 from artifex_plugins.metrics._likelihood import (
@@ -86,6 +89,7 @@ __all__ = [
     "discretize",
     "dsprites_disentanglement",
     "encode_means",
+    "estimate_entropies",
     "factor_vae_details",
     "factor_vae_score",
     "gaussian_log_likelihood",
@@ -97,6 +101,8 @@ __all__ = [
     "load_classifier",
     "load_or_train_classifier",
     "mig",
+    "mig_chen",
+    "mig_chen_details",
     "mig_details",
     "model_elbo",
     "model_iwae_bound",

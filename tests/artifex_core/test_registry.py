@@ -133,16 +133,20 @@ def test_resolve_kind_singular_plural_and_typo() -> None:
 
 
 def test_resolve_kind_knows_the_new_kinds() -> None:
-    for plural in ("recipes", "metrics", "loggers"):
+    for plural in ("recipes", "metrics", "loggers", "samplers"):
         assert resolve_kind(plural) is resolve_kind(plural[:-1]) is getattr(registry_module, plural)
     regs = Registries()
     assert resolve_kind("metric", regs) is regs.metrics
 
 
-def test_registries_hold_eight_kinds() -> None:
+def test_registries_hold_nine_kinds() -> None:
     regs = Registries()
-    assert list(regs.by_kind()) == ["encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers"]
-    assert [r.kind for r in regs.by_kind().values()] == ["encoder", "decoder", "loss", "model", "dataset", "recipe", "metric", "logger"]
+    assert list(regs.by_kind()) == [
+        "encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers", "samplers"
+    ]
+    assert [r.kind for r in regs.by_kind().values()] == [
+        "encoder", "decoder", "loss", "model", "dataset", "recipe", "metric", "logger", "sampler"
+    ]
     assert list(registry_module.registries.by_kind()) == list(regs.by_kind())
 
 

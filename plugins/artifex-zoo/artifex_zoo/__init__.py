@@ -26,6 +26,8 @@ from artifex_core import Registries, hookimpl
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_zoo._bounds import gaussian_log_density, iwae_bound, miwae_bound, standard_normal_log_density
     from artifex_zoo._dip import DIPVAE, dip_covariance, dip_penalties
+    from artifex_zoo._factor_params import FactorVAEParams
+    from artifex_zoo._factor_vae import Discriminator, FactorVAE, discriminator_loss, permute_dims, tc_estimate
     from artifex_zoo._hierarchical import HierarchicalVAE
     from artifex_zoo._info_vae import InfoVAE
     from artifex_zoo._iwae import IWAE, MIWAE, PIWAE
@@ -47,6 +49,10 @@ _LAZY = {
     "DIPVAE": "artifex_zoo._dip",
     "dip_covariance": "artifex_zoo._dip",
     "dip_penalties": "artifex_zoo._dip",
+    **{name: "artifex_zoo._factor_vae" for name in (
+        "Discriminator", "FactorVAE", "discriminator_loss", "permute_dims", "tc_estimate",
+    )},
+    "FactorVAEParams": "artifex_zoo._factor_params",
     "HierarchicalVAE": "artifex_zoo._hierarchical",
     "InfoVAE": "artifex_zoo._info_vae",
     "IWAE": "artifex_zoo._iwae",
@@ -103,6 +109,17 @@ def artifex_register(registry: Registries) -> None:
         registry.recipes.register(name, f"{_RECIPES}:{name.upper()}_RECIPE", summary=summary)
     registry.metrics.register("zoo_iwae", f"{_Z}._metric:ZooIWAE",
                               summary="IWAE NLL from the model's own log_importance_weights (VampPrior, two-layer)")
+
+    # -- FactorVAE: a discriminator with its own optimizer (the trainer's parameter groups) -----------------
+    registry.models.register(
+        "factorvae", "artifex_zoo._factor_vae:FactorVAE", aliases=("factor_vae",),
+        summary="FactorVAE: VAE + gamma * TC by a discriminator's density ratio, trained with its own Adam (Kim & Mnih 2018)",
+        params="artifex_zoo._factor_params:FactorVAEParams",
+    )
+    registry.recipes.register(
+        "factorvae", "artifex_zoo._factor_recipe:FACTORVAE_RECIPE",
+        summary="Bernoulli MLP FactorVAE (gamma 10, discriminator 3x512) on MNIST, 50 epochs",
+    )
 
 
 def __getattr__(name: str) -> Any:

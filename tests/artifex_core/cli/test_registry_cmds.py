@@ -130,7 +130,7 @@ def test_info_is_the_same_after_the_entry_was_imported() -> None:
 
 def test_list_shows_every_kind_including_recipes_metrics_and_loggers() -> None:
     data = json.loads(runner.invoke(app, ["list", "--json"]).stdout)
-    assert list(data) == ["encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers"]
+    assert list(data) == ["encoders", "decoders", "losses", "models", "datasets", "recipes", "metrics", "loggers", "samplers"]
     for kind in ("recipes", "metrics", "loggers", "recipe", "metric", "logger"):
         result = runner.invoke(app, ["list", kind, "--json"])
         assert result.exit_code == 0 and list(json.loads(result.stdout)) == [kind if kind.endswith("s") else f"{kind}s"]

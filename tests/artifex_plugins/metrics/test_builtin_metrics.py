@@ -135,6 +135,7 @@ def test_disentanglement_metric_scores_the_encoder_on_rendered_dsprites() -> Non
     figures = DSpritesDisentanglement(num_examples=300, factor_vae=False).compute(
         _run(vae, dataset="dsprites"), _data(True), seed=0
     )
-    assert set(figures) == {"mig", "mig_per_factor", "num_examples"} and figures["num_examples"] == 300
+    assert set(figures) == {"mig", "mig_dlib", "mig_per_factor", "mig_chen", "mig_chen_per_factor", "num_examples"}
+    assert figures["num_examples"] == 300 and 0.0 <= figures["mig_chen"] <= 1.0
     assert 0.0 <= figures["mig"] <= 1.0 and set(figures["mig_per_factor"]) == {"shape", "scale", "orientation",
                                                                                 "pos_x", "pos_y"}
