@@ -1,4 +1,4 @@
-"""The model-agnostic trainer: on-device (or host-streamed) data, one jitted step, evaluation, checkpoints, resume, NaN guard.
+"""The model-agnostic trainer: device-resident or streamed data, a jitted step, evaluation, checkpoints, resume.
 
 It needs only the model contract: ``model.train()`` / ``model.eval()`` and
 ``model.loss_fn(batch=..., step=...) -> {"loss": ..., ...}`` (``batch={"x", "y"}`` for conditional models).

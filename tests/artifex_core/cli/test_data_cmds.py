@@ -60,3 +60,19 @@ def test_force_replaces_a_pack(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["example_shape"] == [3, 3, 1]
     assert load_pack(dest).train_labels is None
+
+
+def test_train_reads_a_pack_and_records_the_placement_it_chose(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "g.npz", x=rng.integers(0, 256, (300, 8, 8), dtype=np.uint8))
+    assert runner.invoke(app, ["data", "pack", str(tmp_path / "g.npz"), str(tmp_path / "pk")]).exit_code == 0
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--dataset", str(tmp_path / "pk"), "--epochs", "1", "--batch-size", "50",
+                                 "--out", str(run), "--set", "device_data_budget_mb=0.01", "--json"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["data_placement"] == "stream"  # auto, past the 10 KiB budget (the pack is 19 KiB)
+    assert config["dataset"]["pack"] == str((tmp_path / "pk").resolve())
+    assert config["dataset"]["train_size"] == 270
+    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["step"] == 5 and np.isfinite(record["test"]["loss"])

@@ -70,10 +70,12 @@ def test_prefetch_runs_ahead_raises_errors_and_stops_when_abandoned() -> None:
 
     items = prefetched(produce(), 3)
     assert next(items) == 0
-    time.sleep(0.3)
-    assert len(made) == 5  # the one handed out, 3 waiting in the queue, 1 blocked on putting
+    deadline = time.monotonic() + 20
+    while len(made) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert len(made) == 5  # the one handed out, 3 waiting in the queue, 1 blocked on putting: no further
     items.close()  # the consumer leaves early: the thread ends
-    time.sleep(0.3)
     assert len(made) == 5 and not [t for t in threading.enumerate() if t.name == "artifex-prefetch"]
     with pytest.raises(RuntimeError, match="bad item 2"):
         list(prefetched(produce(fail_at=2), 2))

@@ -31,10 +31,8 @@ from artifex_core.training import TrainConfig, Trainer, enable_compile_cache
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from toy_vae import ToyVAE  # noqa: E402
 
-PACK, LIMIT_MB, SUBSET, OUT = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
-enable_compile_cache(OUT.parent / "jax-cache")  # the measured fits load the warm-up's executables, not compile
 CFG = {"dataset": "big", "epochs": 1, "batch_size": 512, "eval_batch_size": 512, "log_every": 50,
-       "steps_per_dispatch": 2, "binarize": "dynamic", "device_data_budget_mb": LIMIT_MB}
+       "steps_per_dispatch": 2, "binarize": "dynamic"}
 
 
 def rss_anon() -> int:
@@ -73,26 +71,34 @@ def measured(load: Callable[[], Dataset], **cfg: Any) -> tuple[dict[str, Any], i
     return record, peak[0] - base
 
 
-packed = load_pack(PACK)
-assert isinstance(packed.train_images, np.memmap)
-rows = np.asarray(packed.train_images[:2048])
-warm = Dataset.from_arrays("big", rows, None, np.asarray(packed.test_images), None)
-for placement in ("stream", "device"):  # compile both paths' steps once, outside the measures
-    measured(lambda: warm, data_placement=placement)
-for size in (packed.train_images.shape[0], SUBSET):  # and the epoch permutations (their size is static)
-    epoch_permutation(jax.random.key(0), 0, int(size)).block_until_ready()
-out: dict[str, Any] = {"train_bytes": int(packed.train_images.nbytes), "limit_bytes": int(LIMIT_MB * 2**20)}
-out["full"], out["full_growth"] = measured(lambda: load_pack(PACK), data_placement="auto")
-out["subset_stream"], out["subset_stream_growth"] = measured(
-    lambda: load_pack(PACK).subset(SUBSET), data_placement="stream"
-)
+def main() -> None:
+    """Warm up, then measure the three fits; write the numbers to OUT."""
+    PACK, LIMIT_MB, SUBSET, OUT = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+    enable_compile_cache(OUT.parent / "jax-cache")  # the measured fits load the warm-up's executables, not compile
+    packed = load_pack(PACK)
+    assert isinstance(packed.train_images, np.memmap)
+    rows = np.asarray(packed.train_images[:2048])
+    warm = Dataset.from_arrays("big", rows, None, np.asarray(packed.test_images), None)
+    for placement in ("stream", "device"):  # compile both paths' steps once, outside the measures
+        measured(lambda: warm, data_placement=placement)
+    for size in (packed.train_images.shape[0], SUBSET):  # and the epoch permutations (their size is static)
+        epoch_permutation(jax.random.key(0), 0, int(size)).block_until_ready()
+    out: dict[str, Any] = {"train_bytes": int(packed.train_images.nbytes), "limit_bytes": int(LIMIT_MB * 2**20)}
+    out["full"], out["full_growth"] = measured(
+        lambda: load_pack(PACK), data_placement="auto", device_data_budget_mb=LIMIT_MB
+    )
+    out["subset_stream"], out["subset_stream_growth"] = measured(
+        lambda: load_pack(PACK).subset(SUBSET), data_placement="stream"
+    )
+
+    def in_memory() -> Dataset:
+        """The in-memory path: the subset read into host memory, then put on the device."""
+        subset = load_pack(PACK).subset(SUBSET)
+        return Dataset.from_arrays("big", np.array(subset.train_images), None, np.array(subset.test_images), None)
+
+    out["subset_device"], out["subset_device_growth"] = measured(in_memory, data_placement="device")
+    OUT.write_text(json.dumps(out))
 
 
-def in_memory() -> Dataset:
-    """The in-memory path: the subset read into host memory, then put on the device."""
-    subset = load_pack(PACK).subset(SUBSET)
-    return Dataset.from_arrays("big", np.array(subset.train_images), None, np.array(subset.test_images), None)
-
-
-out["subset_device"], out["subset_device_growth"] = measured(in_memory, data_placement="device")
-OUT.write_text(json.dumps(out))
+if __name__ == "__main__":
+    main()
