@@ -156,7 +156,7 @@ def test_missing_coordinator_fails_with_one_line_within_the_timeout(tmp_path: Pa
     assert len(lines) == 1, proc.stderr[-2000:]
     assert lines[0].startswith("error: process 1 of 2 could not reach the coordinator at 127.0.0.1:")
     assert f"127.0.0.1:{port} within 3 s" in lines[0] and "nothing listens there" in lines[0]
-    assert took < 3 + 20  # the timeout plus starting Python; JAX alone would wait 3 + 30 s and abort
+    assert took < 3 + 25  # the timeout plus starting Python under load; JAX alone would abort after 3 + 30 s
     assert not (tmp_path / "r").exists()  # nothing written
 
 
