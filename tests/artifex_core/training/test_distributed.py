@@ -184,3 +184,20 @@ def test_a_folder_refused_by_process_zero_stops_every_process(tmp_path: Path) ->
     assert "error: process 0 of 2 stopped at 'plan':" in results[1].stderr
     assert "is not an artifex run folder" in results[1].stderr and "Traceback" not in results[1].stderr
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]  # nothing written by either
+
+
+def test_a_resume_of_a_locked_run_stops_every_process(runs: dict[str, Path], tmp_path: Path) -> None:
+    from artifex_core.training import RunLock
+
+    locked = tmp_path / "locked"
+    shutil.copytree(runs["two"], locked)
+    before = (locked / "metrics.jsonl").read_bytes()
+    with RunLock(locked, command="a test holding the lock"):  # process 0 alone checks the lock
+        start = time.monotonic()
+        results = _launch(["train", "--resume", "--epochs", "3", "--out", str(locked)], 2, 2)
+        took = time.monotonic() - start
+    assert results[0].returncode == 2 and "a test holding the lock" in results[0].stderr, results[0].stderr[-2000:]
+    assert results[1].returncode == 1, results[1].stderr[-2000:]
+    assert "error: process 0 of 2 stopped at 'plan': cannot resume:" in results[1].stderr
+    assert took < 100  # both stop at once, not after the 120 s --distributed-timeout
+    assert (locked / "metrics.jsonl").read_bytes() == before
