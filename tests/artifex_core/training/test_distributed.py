@@ -201,3 +201,10 @@ def test_a_resume_of_a_locked_run_stops_every_process(runs: dict[str, Path], tmp
     assert "error: process 0 of 2 stopped at 'plan': cannot resume:" in results[1].stderr
     assert took < 100  # both stop at once, not after the 120 s --distributed-timeout
     assert (locked / "metrics.jsonl").read_bytes() == before
+
+
+def test_one_process_reads_a_run_that_two_processes_trained(runs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "s.png"
+    [result] = _launch(["sample", str(runs["two"]), "-n", "4", "-o", str(out), "--json"], processes=1, devices=1)
+    _ok([result])
+    assert json.loads(result.stdout)["checkpoint_epoch"] == 2 and out.stat().st_size > 0
