@@ -206,49 +206,65 @@ def train_cmd(
         main = _join_distributed(coordinator, num_processes, process_id, distributed, distributed_timeout, out)
         if not main:  # the other processes print errors only: process 0 reports the run
             quiet, as_json = True, False
-        from artifex_core._config import read_config_file
-        from artifex_core.training._overrides import apply_sets, split_config
-        from artifex_core.training._recipes import recipe
-        from artifex_core.training._run_dir import RunDir, RunDirError
-        from artifex_core.training._run_lock import RunLock
+        try:
+            _train_cmd(config, model, dataset, epochs, batch_size, lr, seed, out, resume, overrides, limit, as_json,
+                       quiet, no_compile_cache, logger, main)
+        except Exception as exc:  # before the plan is agreed on, tell the other processes (no-op otherwise)
+            from artifex_core.training._distributed import agree
 
-        if resume:
-            if out is None:
-                raise UsageError("--resume needs --out RUN_DIR (the run folder to continue)")
-            given = [flag for flag, v in (("--config", config), ("--model", model), ("--dataset", dataset)) if v]
-            if given:
-                raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
-            run = RunDir(out)
-            try:
-                if main:  # process 0 takes the lock; the others only read the folder
-                    RunLock(out).check_free()
-                run.check_trainable(resume=True)  # someone's folder is refused before its files are read
-                if run.path.is_dir() and not run.config_path.exists():
-                    raise RunDirError(
-                        f"nothing to resume in {str(run.path)!r}: it has no config.json yet (the run stopped "
-                        "before it started); run the same command again without --resume"
-                    )
-                model_part, train_part = split_config(run.read_config())
-            except RunDirError as exc:
-                raise UsageError(f"cannot resume: {exc}") from None
-        elif config is not None:
-            model_part, file_train = split_config(read_config_file(config))
-            if model is not None:
-                model_part["model"] = model
-            train_part = {**_recipe(recipe, model_part.get("model"))[1], **file_train}
-        else:
-            model_part, train_part = _recipe(recipe, model)
-        flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
-        train_part.update({k: v for k, v in flags.items() if v is not None})
-        model_part, train_part = apply_sets(model_part, train_part, overrides or [])
-        if logger:
-            from artifex_core.training._loggers import logger_names
+            agree("plan", str(exc) or f"{type(exc).__name__} (see its own output)")
+            raise
 
-            attached = dict(train_part.get("loggers") or {})
-            for name in logger_names(logger):
-                attached.setdefault(name, {})
-            train_part["loggers"] = attached
-        _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+def _train_cmd(
+    config: Path | None, model: str | None, dataset: str | None, epochs: int | None, batch_size: int | None,
+    lr: float | None, seed: int | None, out: Path | None, resume: bool, overrides: list[str] | None,
+    limit: int | None, as_json: bool, quiet: bool, no_compile_cache: bool, logger: list[str] | None, main: bool,
+) -> None:
+    """``artifex train`` once the process has joined its run (if any): read the configs, then :func:`_train`."""
+    from artifex_core._config import read_config_file
+    from artifex_core.training._overrides import apply_sets, split_config
+    from artifex_core.training._recipes import recipe
+    from artifex_core.training._run_dir import RunDir, RunDirError
+    from artifex_core.training._run_lock import RunLock
+
+    if resume:
+        if out is None:
+            raise UsageError("--resume needs --out RUN_DIR (the run folder to continue)")
+        given = [flag for flag, v in (("--config", config), ("--model", model), ("--dataset", dataset)) if v]
+        if given:
+            raise UsageError(f"--resume continues the run's own config; drop {', '.join(given)}")
+        run = RunDir(out)
+        try:
+            if main:  # process 0 takes the lock; the others only read the folder
+                RunLock(out).check_free()
+            run.check_trainable(resume=True)  # someone's folder is refused before its files are read
+            if run.path.is_dir() and not run.config_path.exists():
+                raise RunDirError(
+                    f"nothing to resume in {str(run.path)!r}: it has no config.json yet (the run stopped "
+                    "before it started); run the same command again without --resume"
+                )
+            model_part, train_part = split_config(run.read_config())
+        except RunDirError as exc:
+            raise UsageError(f"cannot resume: {exc}") from None
+    elif config is not None:
+        model_part, file_train = split_config(read_config_file(config))
+        if model is not None:
+            model_part["model"] = model
+        train_part = {**_recipe(recipe, model_part.get("model"))[1], **file_train}
+    else:
+        model_part, train_part = _recipe(recipe, model)
+    flags = {"dataset": dataset, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "limit": limit}
+    train_part.update({k: v for k, v in flags.items() if v is not None})
+    model_part, train_part = apply_sets(model_part, train_part, overrides or [])
+    if logger:
+        from artifex_core.training._loggers import logger_names
+
+        attached = dict(train_part.get("loggers") or {})
+        for name in logger_names(logger):
+            attached.setdefault(name, {})
+        train_part["loggers"] = attached
+    _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
 
 
 def _join_distributed(
@@ -323,15 +339,12 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
     try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
         plan = plan_run(model_part, train_cfg, run_dir, resume=resume)
     except DatasetUnavailableError as exc:
-        agree("plan", str(exc))
         raise _failure(str(exc)) from None
     except (RunDirError, DatasetError, RunSetupError, TrainConfigError) as exc:
-        agree("plan", str(exc))
         raise UsageError(str(exc)) from None
-    except Exception as exc:
-        agree("plan", f"{type(exc).__name__}: {exc}")
-        raise
-    try:  # a multi-process run goes on only when every process planned it (process 0 checked the folder)
+    # A multi-process run goes on only when every process planned it (process 0 alone checked the folder); a
+    # failure before this point is reported to the others by train_cmd.
+    try:
         agree("plan")
     except DistributedStepError as exc:
         raise _failure(str(exc)) from None

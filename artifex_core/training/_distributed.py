@@ -72,6 +72,8 @@ class DistributedStepError(RuntimeError):
 
 _joined: list[DistributedSpec] = []
 """The spec this process joined with (one at most), for :func:`agree`'s timeout."""
+_reported: set[str] = set()
+"""The steps this process has reported (each once)."""
 
 
 @dataclass(frozen=True)
@@ -300,7 +302,8 @@ def initialize_distributed(spec: DistributedSpec, *, exit_on_timeout: bool = Tru
 def agree(step: str, error: str | None = None) -> None:
     """Every process reports how ``step`` went, and learns how it went in the others, before going on.
 
-    A process that failed (``error`` given) reports it and returns at once, to raise its own error. One that
+    A process that failed (``error`` given) reports it and returns at once, to raise its own error. Each
+    step is reported once: a later call for the same step does nothing. One that
     succeeded waits (at most the run's ``--distributed-timeout``) for every other process's report, so that a
     check made by process 0 alone (the run folder's lock, say) stops every process with its message instead
     of leaving them in a collective that never completes. A no-op outside a multi-process run.
@@ -313,7 +316,7 @@ def agree(step: str, error: str | None = None) -> None:
         DistributedStepError: Another process failed ``step`` (the message names it and quotes its error), or
             did not report within the timeout.
     """
-    if not _joined:
+    if not _joined or step in _reported:
         return
     import jax
     from jax._src import distributed
@@ -323,6 +326,7 @@ def agree(step: str, error: str | None = None) -> None:
         return
     me, count, timeout_s = jax.process_index(), jax.process_count(), _joined[0].timeout_s
     client.key_value_set_bytes(f"artifex/{step}/{me}", ("error:" + error if error else "ok").encode())
+    _reported.add(step)
     if error is not None:
         return
     deadline = time.monotonic() + timeout_s
