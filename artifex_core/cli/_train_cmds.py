@@ -170,6 +170,15 @@ def train_cmd(
             "come from the config's train.loggers mapping; --resume keeps the run's loggers and adds these.",
         ),
     ] = None,
+    no_xla_tuning: Annotated[
+        bool,
+        typer.Option(
+            "--no-xla-tuning",
+            help="Do not set the XLA:CPU flags measured fastest for this model (or ARTIFEX_XLA_TUNING=off); "
+            "a user's XLA_FLAGS always wins.",
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print the XLA flags chosen.")] = False,
 ) -> None:
     """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
 
@@ -217,7 +226,19 @@ def train_cmd(
             for name in logger_names(logger):
                 attached.setdefault(name, {})
             train_part["loggers"] = attached
+        _tune_xla(model_part, not no_xla_tuning, verbose and not (as_json or quiet))
         _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
+
+
+def _tune_xla(model_part: Any, enabled: bool, verbose: bool) -> None:
+    """Set the model's XLA:CPU flags before JAX starts (the planner starts it); print the choice if ``verbose``."""
+    from artifex_core._xla_tuning import tune_xla
+
+    tuning = tune_xla(model_part, enabled=enabled)
+    if verbose:
+        err_console.print(escape(tuning.describe()), highlight=False)
+        for note in tuning.notes:
+            err_console.print(f"  {escape(note)}", highlight=False)
 
 
 def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
