@@ -41,9 +41,9 @@ class EvaluateProgress:
     Example:
         >>> import io
         >>> progress = EvaluateProgress(Console(file=io.StringIO(), width=80), live=False)
-        >>> progress.start("elbo", 1, 2); progress.finish("elbo", 0.25, True)
+        >>> progress.start("iwae", 1, 2); progress.advance("iwae", 500, 1000); progress.finish("iwae", 0.25, True)
         >>> progress.console.file.getvalue().splitlines()
-        ['evaluate: [1/2] elbo ...', 'evaluate: [1/2] elbo done in 0.2 s']
+        ['evaluate: [1/2] iwae ...', 'evaluate: [1/2] iwae: 500/1,000 examples', 'evaluate: [1/2] iwae done in 0.2 s']
     """
 
     def __init__(self, console: Console, *, show: bool = True, live: bool | None = None) -> None:
@@ -52,6 +52,8 @@ class EvaluateProgress:
         self._index, self._total = 0, 0
         self._bar: Progress | None = None
         self._task: Any = None
+        self._inner: Any = None  # the bar of a long metric's own progress (advance)
+        self._tenth = 0
         self._t0 = time.perf_counter()
 
     def _line(self, text: str) -> None:
@@ -80,8 +82,26 @@ class EvaluateProgress:
             self._task = self._bar.add_task(name, total=total)
         self._bar.update(self._task, description=f"evaluating {name}", completed=index - 1)
 
+    def advance(self, name: str, done: int, total: int) -> None:
+        """Metric ``name`` did ``done`` of ``total`` units (examples): a second bar, or a line per 10%."""
+        if not self.live:
+            tenth = (10 * done) // max(total, 1)
+            if tenth > self._tenth or done >= total:
+                self._tenth = tenth
+                self._line(f"[{self._index}/{self._total}] {name}: {done:,}/{total:,} examples")
+            return
+        if self._bar is None:
+            return
+        if self._inner is None:
+            self._inner = self._bar.add_task(f"  {name} examples", total=total)
+        self._bar.update(self._inner, completed=done, total=total)
+
     def finish(self, name: str, seconds: float, ok: bool) -> None:
         """Metric ``name`` ended after ``seconds``."""
+        self._tenth = 0
+        if self._bar is not None and self._inner is not None:
+            self._bar.remove_task(self._inner)
+        self._inner = None
         state = "done" if ok else "failed"
         if not self.live:
             self._line(f"[{self._index}/{self._total}] {name} {state} in {seconds:.1f} s")
