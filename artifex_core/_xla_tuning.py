@@ -195,7 +195,7 @@ def xla_flags_for(config: str | Mapping[str, Any] | Any) -> tuple[tuple[str, ...
         >>> xla_flags_for("mlp")[0]
         ()
     """
-    jaxlib, notes = _installed_jaxlib(), []
+    jaxlib, notes = _installed_jaxlib(), list[str]()
     sources: dict[str, list[str]] = {}
     for kind, name in _names(config).items():
         flags = _entry_flags(kind, name, jaxlib, notes)
