@@ -172,6 +172,18 @@ def _metric_options(given: list[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
+def _tune_xla_for_run(run_dir: Path, enabled: bool) -> None:
+    """The XLA:CPU flags of the run's model (from its config.json, no JAX), before JAX starts."""
+    from artifex_core._xla_tuning import tune_xla
+    from artifex_core.training._run_dir import RunDir, RunDirError
+
+    try:
+        model_part = RunDir(run_dir).read_config().get("model", {})
+    except (RunDirError, OSError):  # not a run folder: loading it reports that properly
+        return
+    tune_xla(model_part, enabled=enabled)
+
+
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
     metric: Annotated[
@@ -193,12 +205,16 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only on stdout (progress stays on stderr).")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not write RUN_DIR/evaluation.json.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    no_xla_tuning: Annotated[
+        bool, typer.Option("--no-xla-tuning", help="Do not set the XLA:CPU flags measured fastest for the run's model.")
+    ] = False,
 ) -> None:
     """Run every registered metric that applies to the run on its test split: test loss and its terms, ELBO
     and bits/dim, IWAE bound, active units; VQ: NMSE, perplexity, codes used; conditional: classifier accuracy
     of samples. The result is also written to RUN_DIR/evaluation.json (with the arguments used)."""
     with cli_errors():
         options = _metric_options(option or [])
+        _tune_xla_for_run(run_dir, not no_xla_tuning)
         import logging
 
         logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors

@@ -194,3 +194,19 @@ def test_automatic_choice_keeps_loss_and_gradients(tmp_path: Path) -> None:
     for g, g0 in zip(tuned["grads"], default["grads"], strict=True):
         g, g0 = np.asarray(g), np.asarray(g0)
         assert np.linalg.norm(g - g0) <= GRAD_RTOL * np.linalg.norm(g0)
+
+
+def test_evaluate_tunes_for_the_runs_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from artifex_core.cli._evaluate_cmds import _tune_xla_for_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"model": {"model": "vae", "encoder": "cnn", "decoder": "cnn"}, "train": {}}))
+    monkeypatch.setenv("XLA_FLAGS", "placeholder")  # restored by monkeypatch after the test
+    monkeypatch.delenv("XLA_FLAGS")
+    _tune_xla_for_run(run, True)
+    assert os.environ.get("XLA_FLAGS") == YNN and last_xla_tuning().mode == "auto"
+    _tune_xla_for_run(run, False)  # --no-xla-tuning: our flags taken back
+    assert "XLA_FLAGS" not in os.environ and last_xla_tuning().mode == "off"
+    _tune_xla_for_run(tmp_path / "missing", True)  # not a run folder: nothing decided (loading reports it)
+    assert last_xla_tuning().mode == "off"
