@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the raw rows here")
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here")
     parser.add_argument("--list", action="store_true", help="print the flag sets and exit")
+    parser.add_argument("--from-json", type=Path, default=None, help="only render the tables of a saved --json file")
     # worker-only
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", default="mlp", help=argparse.SUPPRESS)
@@ -286,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for name, flags in CONFIGS.items():
             print(f"{name:20s} {flags or '(no flags)'}")
+        return 0
+    if args.from_json is not None:
+        print(render(json.loads(args.from_json.read_text())))
         return 0
     if args.worker:
         args.steps = args.steps or STEPS.get(args.case, 50)
@@ -316,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
                     if first is not None:
                         row.update(one_step_loss=first["one_step_loss"], curve=first["curve"], grads_file=first["grads_file"])
                 rows.append(row)
+                if args.json:  # kept as it goes: an interrupted sweep keeps what it measured
+                    args.json.write_text(json.dumps(rows, indent=1))
                 status = row.get("error") or f"{row['steps_per_s']:.1f} steps/s"
                 print(f"  {case:7s} {config:20s} {status}  (load {row['load']:.2f})", file=sys.stderr, flush=True)
     text = render(rows)
