@@ -32,7 +32,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("mlp", ()),
         ("cnn", (YNN,)),
-        ("resnet", (YNN,)),
+        ("resnet", ()),  # not applied: one gradient leaf over the study's tolerance (docs/benchmarks.md)
         ({}, ()),  # the default MLP VAE
         ({"model": "vqvae", "encoder": "mlp", "decoder": "mlp"}, ()),
         ({"model": "vae", "encoder": "cnn", "decoder": "cnn"}, (YNN,)),
