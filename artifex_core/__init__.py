@@ -91,6 +91,14 @@ from artifex_core._registry import (  # noqa: E402
     samplers,
 )
 from artifex_core._sampler import DEFAULT_SAMPLER, Sampler, SamplerError, SamplerState, default_sampler_of  # noqa: E402
+from artifex_core._xla_tuning import (  # noqa: E402
+    XLA_FLAGS_META,
+    XLA_TUNING_ENV,
+    XlaTuning,
+    last_xla_tuning,
+    tune_xla,
+    xla_flags_for,
+)
 
 if TYPE_CHECKING:
     from artifex_core._charts import bar_chart, curve_terms, curves_figure, save_curves
@@ -132,6 +140,9 @@ __all__ = [
     "SamplerState",
     "UnknownNameError",
     "VariantParams",
+    "XLA_FLAGS_META",
+    "XLA_TUNING_ENV",
+    "XlaTuning",
     "__version__",
     "apply_overrides",
     "artifex_register",
@@ -152,6 +163,7 @@ __all__ = [
     "format_validation_error",
     "hookimpl",
     "host",
+    "last_xla_tuning",
     "list_decoders",
     "list_encoders",
     "list_losses",
@@ -180,8 +192,10 @@ __all__ = [
     "save_image_grid",
     "signature_from_source",
     "to_uint8_images",
+    "tune_xla",
     "unregister_plugin",
     "variant_params",
+    "xla_flags_for",
 ]
 
 # Pictures and charts import NumPy (and matplotlib when drawing): loaded on first use.

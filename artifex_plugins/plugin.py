@@ -10,6 +10,7 @@ from __future__ import annotations
 from artifex_core._config import ACTIVATIONS_META
 from artifex_core._plugins import hookimpl
 from artifex_core._registry import Registries
+from artifex_core._xla_tuning import XLA_FLAGS_META
 
 _VAE = "artifex_plugins.vae"
 _PARAMS = "artifex_plugins._params"
@@ -43,6 +44,15 @@ _NETWORKS: dict[str, dict[str, tuple[str, str]]] = {
 """The built-in encoders and decoders: name -> (class in ``artifex_plugins.vae.encoders`` / ``.decoders``,
 summary). ``mlp`` is also ``dense``; ``conditional`` is the wrapper of the others."""
 
+_YNN_ALL = "--xla_cpu_experimental_ynn_fusion_type=dot,eltwise,reduce"
+_XLA_FLAGS: dict[str, dict[str, object]] = {
+    "cnn": {"flags": [_YNN_ALL], "jaxlib": ">=0.10.2,<0.11"},
+}
+"""The XLA:CPU flags measured fastest and correct per network family (``benchmarks/xla_flags.py``,
+docs/benchmarks.md "XLA:CPU flag study"): YNNPACK's fused dot/eltwise/reduce kernels for the CNN encoder and
+decoder; none for the MLPs (slower with them); none for the ResNet yet (one gradient leaf differed by 1.5e-4,
+over the study's 1e-4 tolerance). Applied by ``artifex train`` (:func:`artifex_core.tune_xla`)."""
+
 _ACTIVATION_NAMES = f"{_VAE}._activations:ACTIVATION_NAMES"
 """Where the activation names the built-in encoders and decoders take are listed (read without importing)."""
 
@@ -58,7 +68,11 @@ def artifex_register(registry: Registries) -> None:
                 f"{_VAE}.{kind}s:{cls}",
                 aliases=("dense",) if name == "mlp" else (),
                 summary=summary,
-                meta={"wrapper": True} if name == "conditional" else {ACTIVATIONS_META: _ACTIVATION_NAMES},
+                meta=(
+                    {"wrapper": True}
+                    if name == "conditional"
+                    else {ACTIVATIONS_META: _ACTIVATION_NAMES, **({XLA_FLAGS_META: _XLA_FLAGS[name]} if name in _XLA_FLAGS else {})}
+                ),
             )
 
     loss = registry.losses

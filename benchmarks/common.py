@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = ROOT / "artifex_core" / "data" / "mnist"
+MNIST_DIR = ROOT / "artifex_plugins" / "data" / "_mnist"
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -39,7 +39,8 @@ class ModelSpec:
 
     Attributes:
         name: Short name of the benchmark case.
-        kind: ``"mlp"``, ``"conv"`` (CNN encoder/decoder) or ``"vq"`` (MLP VQ-VAE).
+        kind: ``"mlp"``, ``"conv"`` (CNN encoder/decoder), ``"resnet"`` (ResNet encoder/decoder) or ``"vq"``
+            (MLP VQ-VAE).
         hidden_dims: Encoder widths (MLP) or channels of the stride-2 convolutions (conv); the decoder uses
             them reversed.
         latent_dim: Latent size.
@@ -60,12 +61,12 @@ class ModelSpec:
 
     def model_config(self) -> dict[str, Any]:
         """The artifex ``ModelConfig`` fields of this model (as ``artifex train`` would take them)."""
-        conv = self.kind == "conv"
+        network = {"conv": "cnn", "resnet": "resnet"}.get(self.kind, "mlp")
         cfg: dict[str, Any] = {
             "model": "vqvae" if self.kind == "vq" else "vae",
             "input_dim": [28, 28, 1],
-            "encoder": "cnn" if conv else "mlp",
-            "decoder": "cnn" if conv else "mlp",
+            "encoder": network,
+            "decoder": network,
             "hidden_dims": list(self.hidden_dims),
             "latent_dim": self.latent_dim,
             "activation": "relu",
@@ -79,6 +80,7 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("mlp", "mlp", (512, 256), 32, "bce", label="MLP VAE 784-512-256-32"),
     "conv": ModelSpec("conv", "conv", (32, 64), 32, "bce", label="conv VAE (CNN 32-64, 28x28x1)"),
+    "resnet": ModelSpec("resnet", "resnet", (32, 64), 32, "bce", label="ResNet VAE (2 stages 32-64, 28x28x1)"),
     "vq": ModelSpec("vq", "vq", (512, 256), 64, "mse", 128, 16, label="VQ-VAE 784-512-256-64, K=128"),
     "flax_mlp": ModelSpec("flax_mlp", "mlp", (500,), 20, "bce", label="Flax-example MLP 784-500-20"),
 }

@@ -198,6 +198,9 @@ def render(data: dict[str, Any]) -> str:
             f"| {flax['final_test_neg_elbo']:.2f} | {flax['best_test_neg_elbo']:.2f} |",
             "",
         ]
+    side = next((r for r in results if r.get("kind") == "train_side_by_side"), None)
+    if side:
+        lines += ["## `artifex train` side by side with PyTorch (issue 14)", "", side["markdown"], ""]
     lines += _conv_profile(results)
     lines += _targets(summary, startup, trainer, flax)
     return "\n".join(lines)

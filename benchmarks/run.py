@@ -10,6 +10,9 @@ framework's own), one after another, on the same machine in the same invocation:
 - ``startup``: time to the first training step of ``artifex train`` (cold and warm compilation cache) and of
   PyTorch; ``artifex list`` against ``python -c "import flax.nnx"``.
 - ``trainer``: ``artifex train`` as the user runs it, steady state, against the raw step.
+- ``train``: ``artifex train`` itself side by side with PyTorch eager, fused Adam and ``torch.compile`` on the
+  same model, loss and batch, for the MLP and the conv VAE (``train_side_by_side.py``): examples/s after epoch 1
+  from ``metrics.jsonl``, ratios of the medians of alternating rounds, and the issue-14 targets.
 - ``conv_profile`` (not with ``--quick``): the conv VAE's convolutions layer by layer, XLA:CPU against PyTorch,
   and whole steps with the alternative convolution implementations tried.
 - ``flax_example`` (only with ``--flax-example``, takes minutes): Flax's VAE example configuration, 30 epochs.
@@ -43,7 +46,7 @@ PY = sys.executable
 MALLOC_TUNING = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 """glibc malloc settings of ``--malloc-tuning``: one arena, no mmap'ed chunks, never trim (no page faults per step)."""
 WORKER_ENV: dict[str, str] = {}
-SECTIONS = ("throughput", "startup", "trainer", "conv_profile", "flax_example")
+SECTIONS = ("throughput", "startup", "trainer", "train", "conv_profile", "flax_example")
 
 
 def _worker(script: str, args: list[str], timeout: float) -> list[dict[str, Any]]:
@@ -120,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run every worker (both frameworks) with MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1G",
     )
     parser.add_argument("--trainer-epochs", type=int, default=None, help="epochs of the trainer run (default 3, quick 2)")
+    parser.add_argument("--train-repeats", type=int, default=3, help="alternating rounds of the train section")
     parser.add_argument("--json", type=Path, default=None, help="write all raw results here")
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables here as Markdown")
     parser.add_argument("--from-json", type=Path, default=None, help="only render the tables of a saved --json file")
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json is not None:
         data = json.loads(args.from_json.read_text())
     else:
-        sections = SECTIONS[:3] + (() if args.quick else ("conv_profile",)) + (("flax_example",) if args.flax_example else ())
+        sections = SECTIONS[:4] + (() if args.quick else ("conv_profile",)) + (("flax_example",) if args.flax_example else ())
         if args.only:
             sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
             unknown = set(sections) - set(SECTIONS)
@@ -160,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             print("trainer:", file=sys.stderr)
             epochs = args.trainer_epochs or (2 if args.quick else 3)
             data["results"] += _worker("trainer_bench.py", ["--what", "trainer", "--epochs", str(epochs)], 1200)
+        if "train" in sections:
+            print("artifex train side by side with PyTorch:", file=sys.stderr)
+            side = ["--quick"] if args.quick else ["--repeats", str(args.train_repeats)]
+            data["results"] += _worker("train_side_by_side.py", side + (["--no-torch"] if not torch_ok else []), 3600)
         if "conv_profile" in sections:
             print("conv profile:", file=sys.stderr)
             data["results"] += _worker("conv_profile.py", ["--framework", "jax", "--part", "layers"], 600)

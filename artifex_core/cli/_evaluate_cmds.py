@@ -41,9 +41,9 @@ class EvaluateProgress:
     Example:
         >>> import io
         >>> progress = EvaluateProgress(Console(file=io.StringIO(), width=80), live=False)
-        >>> progress.start("elbo", 1, 2); progress.finish("elbo", 0.25, True)
+        >>> progress.start("iwae", 1, 2); progress.advance("iwae", 500, 1000); progress.finish("iwae", 0.25, True)
         >>> progress.console.file.getvalue().splitlines()
-        ['evaluate: [1/2] elbo ...', 'evaluate: [1/2] elbo done in 0.2 s']
+        ['evaluate: [1/2] iwae ...', 'evaluate: [1/2] iwae: 500/1,000 examples', 'evaluate: [1/2] iwae done in 0.2 s']
     """
 
     def __init__(self, console: Console, *, show: bool = True, live: bool | None = None) -> None:
@@ -52,6 +52,8 @@ class EvaluateProgress:
         self._index, self._total = 0, 0
         self._bar: Progress | None = None
         self._task: Any = None
+        self._inner: Any = None  # the bar of a long metric's own progress (advance)
+        self._tenth = 0
         self._t0 = time.perf_counter()
 
     def _line(self, text: str) -> None:
@@ -80,8 +82,26 @@ class EvaluateProgress:
             self._task = self._bar.add_task(name, total=total)
         self._bar.update(self._task, description=f"evaluating {name}", completed=index - 1)
 
+    def advance(self, name: str, done: int, total: int) -> None:
+        """Metric ``name`` did ``done`` of ``total`` units (examples): a second bar, or a line per 10%."""
+        if not self.live:
+            tenth = (10 * done) // max(total, 1)
+            if tenth > self._tenth or done >= total:
+                self._tenth = tenth
+                self._line(f"[{self._index}/{self._total}] {name}: {done:,}/{total:,} examples")
+            return
+        if self._bar is None:
+            return
+        if self._inner is None:
+            self._inner = self._bar.add_task(f"  {name} examples", total=total)
+        self._bar.update(self._inner, completed=done, total=total)
+
     def finish(self, name: str, seconds: float, ok: bool) -> None:
         """Metric ``name`` ended after ``seconds``."""
+        self._tenth = 0
+        if self._bar is not None and self._inner is not None:
+            self._bar.remove_task(self._inner)
+        self._inner = None
         state = "done" if ok else "failed"
         if not self.live:
             self._line(f"[{self._index}/{self._total}] {name} {state} in {seconds:.1f} s")
@@ -152,6 +172,18 @@ def _metric_options(given: list[str]) -> dict[str, dict[str, Any]]:
     return options
 
 
+def _tune_xla_for_run(run_dir: Path, enabled: bool) -> None:
+    """The XLA:CPU flags of the run's model (from its config.json, no JAX), before JAX starts."""
+    from artifex_core._xla_tuning import tune_xla
+    from artifex_core.training._run_dir import RunDir, RunDirError
+
+    try:
+        model_part = RunDir(run_dir).read_config().get("model", {})
+    except (RunDirError, OSError):  # not a run folder: loading it reports that properly
+        return
+    tune_xla(model_part, enabled=enabled)
+
+
 def evaluate_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
     metric: Annotated[
@@ -173,12 +205,16 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only on stdout (progress stays on stderr).")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not write RUN_DIR/evaluation.json.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    no_xla_tuning: Annotated[
+        bool, typer.Option("--no-xla-tuning", help="Do not set the XLA:CPU flags measured fastest for the run's model.")
+    ] = False,
 ) -> None:
     """Run every registered metric that applies to the run on its test split: test loss and its terms, ELBO
     and bits/dim, IWAE bound, active units; VQ: NMSE, perplexity, codes used; conditional: classifier accuracy
     of samples. The result is also written to RUN_DIR/evaluation.json (with the arguments used)."""
     with cli_errors():
         options = _metric_options(option or [])
+        _tune_xla_for_run(run_dir, not no_xla_tuning)
         import logging
 
         logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors

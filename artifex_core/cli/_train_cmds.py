@@ -196,6 +196,15 @@ def train_cmd(
         typer.Option("--distributed-timeout", help="Seconds to wait for the coordinator and every process "
                      "(or ARTIFEX_DISTRIBUTED_TIMEOUT). \\[default: 300]", rich_help_panel="Multi-process"),
     ] = None,
+    no_xla_tuning: Annotated[
+        bool,
+        typer.Option(
+            "--no-xla-tuning",
+            help="Do not set the XLA:CPU flags measured fastest for this model (or ARTIFEX_XLA_TUNING=off); "
+            "a user's XLA_FLAGS always wins.",
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print the XLA flags chosen.")] = False,
 ) -> None:
     """Train a model and write a run folder: config.json, metrics.jsonl, checkpoints/ and pictures.
 
@@ -208,7 +217,7 @@ def train_cmd(
             quiet, as_json = True, False
         try:
             _train_cmd(config, model, dataset, epochs, batch_size, lr, seed, out, resume, overrides, limit, as_json,
-                       quiet, no_compile_cache, logger, main)
+                       quiet, no_compile_cache, logger, main, no_xla_tuning, verbose)
         except Exception as exc:  # before the plan is agreed on, tell the other processes (no-op otherwise)
             from artifex_core.training._distributed import agree
 
@@ -220,6 +229,7 @@ def _train_cmd(
     config: Path | None, model: str | None, dataset: str | None, epochs: int | None, batch_size: int | None,
     lr: float | None, seed: int | None, out: Path | None, resume: bool, overrides: list[str] | None,
     limit: int | None, as_json: bool, quiet: bool, no_compile_cache: bool, logger: list[str] | None, main: bool,
+    no_xla_tuning: bool = False, verbose: bool = False,
 ) -> None:
     """``artifex train`` once the process has joined its run (if any): read the configs, then :func:`_train`."""
     from artifex_core._config import read_config_file
@@ -264,6 +274,7 @@ def _train_cmd(
         for name in logger_names(logger):
             attached.setdefault(name, {})
         train_part["loggers"] = attached
+    _tune_xla(model_part, not no_xla_tuning, verbose and not (as_json or quiet))
     _train(model_part, _train_config(train_part), out, resume, as_json, quiet, no_compile_cache)
 
 
@@ -312,6 +323,17 @@ def _keep_stdout_for_python() -> None:
     except (OSError, ValueError, AttributeError):  # no real file descriptors (an in-process test runner)
         return
     sys.stdout = os.fdopen(saved, "w", buffering=1, encoding=getattr(sys.stdout, "encoding", None) or "utf-8")
+
+
+def _tune_xla(model_part: Any, enabled: bool, verbose: bool) -> None:
+    """Set the model's XLA:CPU flags before JAX starts (the planner starts it); print the choice if ``verbose``."""
+    from artifex_core._xla_tuning import tune_xla
+
+    tuning = tune_xla(model_part, enabled=enabled)
+    if verbose:
+        err_console.print(escape(tuning.describe()), highlight=False)
+        for note in tuning.notes:
+            err_console.print(f"  {escape(note)}", highlight=False)
 
 
 def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -6,6 +6,7 @@ applies. Importing this package imports no JAX.
 
 - :mod:`~artifex_core.evaluation._metric`: :class:`Metric`, :class:`EvalData`, :func:`metric_options`.
 - :mod:`~artifex_core.evaluation._loss`: :class:`LossMetric` (registered as ``test_loss``), :func:`loss_terms`.
+- :mod:`~artifex_core.evaluation._progress`: :func:`report_progress`, how a long metric shows how far it is.
 
 Example:
     >>> import numpy as np
@@ -20,5 +21,15 @@ from __future__ import annotations
 
 from artifex_core.evaluation._loss import LossMetric, loss_terms
 from artifex_core.evaluation._metric import EvalData, Metric, metric_options
+from artifex_core.evaluation._progress import ProgressCallback, progress_scope, report_progress
 
-__all__ = ["EvalData", "LossMetric", "Metric", "loss_terms", "metric_options"]
+__all__ = [
+    "EvalData",
+    "LossMetric",
+    "Metric",
+    "ProgressCallback",
+    "loss_terms",
+    "metric_options",
+    "progress_scope",
+    "report_progress",
+]

@@ -6,6 +6,14 @@ rest of the model state such as RNG counts and EMA codebooks, and the optimizer 
 complete, so a killed run never leaves a half-written checkpoint behind. Typed PRNG keys are stored as
 their raw ``uint32`` key data and re-wrapped on restore.
 
+Saves are asynchronous (orbax's async ``CheckpointManager``): :meth:`Checkpointer.save` takes a device copy of
+the state (the trainer's next step donates its buffers), starts the write and returns; a background thread
+waits for orbax's commit (the atomic rename) and then writes the manifest. Training runs meanwhile. Every
+other method, and the next save, first waits for the write in flight and re-raises its error, so a failed
+write (a full disk) still ends the run with that error; a kill -9 mid-write leaves either orbax's temporary
+folder (removed by the next writer) or a renamed checkpoint whose manifest is missing or complete, exactly as a
+synchronous save would.
+
 Each checkpoint also gets ``artifex-manifest.json``: the size and SHA-256 of every file and the path, shape
 and dtype of every array. A restore verifies all of it before reading (a checkpoint without a manifest, as
 artifex 0.1 wrote them, is verified by its structure and a full read), so a truncated or garbled checkpoint
@@ -36,6 +44,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -168,16 +177,23 @@ class Checkpointer:
         keep: How many of the latest checkpoints to keep; the best (lowest ``metric``) is kept too.
         read_only: Only read (``sample``/``evaluate``, possibly while a run writes): nothing is created,
             cleaned up or deleted.
+        async_save: Write in the background (:meth:`save` returns once the write started; :meth:`wait`
+            blocks until it and its manifest are on disk). False: :meth:`save` returns when both are.
     """
 
-    def __init__(self, directory: str | Path, keep: int = 3, *, read_only: bool = False) -> None:
+    def __init__(
+        self, directory: str | Path, keep: int = 3, *, read_only: bool = False, async_save: bool = True
+    ) -> None:
         self.directory = Path(directory).absolute()
         self.read_only = read_only
+        self.async_save = async_save and not read_only
+        self._pending: threading.Thread | None = None
+        self._pending_error: BaseException | None = None
         policy = pp.AnyPreservationPolicy(
             [pp.LatestN(keep), pp.BestN(get_metric_fn=lambda m: m["loss"], reverse=True, n=1)]
         )
         options = ocp.CheckpointManagerOptions(
-            enable_async_checkpointing=False,
+            enable_async_checkpointing=self.async_save,
             preservation_policy=None if read_only else policy,
             best_fn=lambda m: m["loss"],
             best_mode="min",
@@ -195,33 +211,73 @@ class Checkpointer:
             state: A pytree of arrays.
             meta: JSON-serializable facts.
             metric: Lower is better (the test loss); ranks the best checkpoint.
+
+        Raises:
+            OSError: The previous asynchronous write failed (a full disk, ...), or this one did (synchronous).
         """
+        self.wait()
         if epoch in self._mgr.all_steps():
             self._mgr.delete(epoch)
-        # A failed save (a full disk) raises here and leaves only orbax's temporary folder, which the next
-        # writer removes (cleanup_tmp_directories); earlier checkpoints are untouched.
+        signature = _signature(state)
+        savable = to_savable(state)
+        if self.async_save:  # the write outlives this call; the trainer's next step donates the state's buffers
+            savable = jax.tree.map(lambda x: jnp.array(x, copy=True) if isinstance(x, jax.Array) else x, savable)
+        # A failed save (a full disk) raises (here, or from the next wait()) and leaves only orbax's temporary
+        # folder, which the next writer removes (cleanup_tmp_directories); earlier checkpoints are untouched.
         self._mgr.save(
             epoch,
-            args=ocp.args.Composite(state=ocp.args.StandardSave(to_savable(state)), meta=ocp.args.JsonSave(meta)),
+            args=ocp.args.Composite(state=ocp.args.StandardSave(savable), meta=ocp.args.JsonSave(meta)),
             metrics=None if metric is None else {"loss": float(metric)},
             force=True,
         )
+        if not self.async_save:
+            self._finish(epoch, signature)
+            return
+        self._pending = threading.Thread(
+            target=self._finish_in_background, args=(epoch, signature), name=f"artifex-checkpoint-{epoch}", daemon=True
+        )
+        self._pending.start()
+
+    def _finish(self, epoch: int, signature: dict[str, list[Any]]) -> None:
+        """Wait for orbax's commit of ``epoch``, then write its manifest (process 0)."""
         self._mgr.wait_until_finished()
         if jax.process_index() == 0:
             folder = self.directory / str(epoch)
-            manifest = {"format": 1, "epoch": epoch, "files": _digests(folder), "arrays": _signature(state)}
+            manifest = {"format": 1, "epoch": epoch, "files": _digests(folder), "arrays": signature}
             atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+
+    def _finish_in_background(self, epoch: int, signature: dict[str, list[Any]]) -> None:
+        try:
+            self._finish(epoch, signature)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by wait() in the caller's thread
+            self._pending_error = exc
+
+    def wait(self) -> None:
+        """Block until the write in flight (if any) and its manifest are on disk.
+
+        Raises:
+            OSError: The write failed (its error, as a synchronous save would have raised it).
+        """
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.join()
+        error, self._pending_error = self._pending_error, None
+        if error is not None:
+            raise error
 
     def epochs(self) -> list[int]:
         """The checkpoint numbers on disk, ascending."""
+        self.wait()
         return sorted(self._mgr.all_steps())
 
     def latest_epoch(self) -> int | None:
         """The newest checkpoint number, or None."""
+        self.wait()
         return self._mgr.latest_step()
 
     def best_epoch(self) -> int | None:
         """The checkpoint with the lowest metric, or None."""
+        self.wait()
         return self._mgr.best_step()
 
     def verify(self, epoch: int, template: Any, legacy_paths: Mapping[StatePath, StatePath] | None = None) -> None:
@@ -242,6 +298,7 @@ class Checkpointer:
         self, epoch: int, template: Any, legacy_paths: Mapping[StatePath, StatePath] | None
     ) -> dict[StatePath, StatePath] | None:
         """:meth:`verify`; returns the renames to apply when the manifest's arrays fit only after them."""
+        self.wait()
         folder = self.directory / str(epoch)
         where = f"checkpoint {epoch} in {self.directory}"
         manifest_path = folder / MANIFEST
@@ -287,6 +344,7 @@ class Checkpointer:
             FileNotFoundError: No such checkpoint.
             CheckpointError: It is damaged or holds another structure (one line, naming it).
         """
+        self.wait()
         if epoch not in self._mgr.all_steps():
             raise FileNotFoundError(f"no checkpoint {epoch} in {self.directory} (have: {self.epochs() or 'none'})")
         renames = self._check(epoch, template, legacy_paths)
@@ -395,6 +453,7 @@ class Checkpointer:
         """Move damaged checkpoints out of the way, to ``<run>/checkpoints.damaged/``, never deleting them."""
         if self.read_only:
             raise CheckpointError("a read-only Checkpointer cannot move checkpoints")
+        self.wait()
         moved = []
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         for epoch in epochs:
@@ -410,12 +469,16 @@ class Checkpointer:
 
     def read_meta(self, epoch: int) -> dict[str, Any]:
         """The JSON item of checkpoint ``epoch`` without restoring arrays."""
+        self.wait()
         out = self._mgr.restore(epoch, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
         return dict(out["meta"])
 
     def close(self) -> None:
-        """Release the manager's resources."""
-        self._mgr.close()
+        """Wait for the write in flight, then release the manager's resources (its error is raised after)."""
+        try:
+            self.wait()
+        finally:
+            self._mgr.close()
 
     def __enter__(self) -> Checkpointer:
         return self

@@ -37,6 +37,7 @@ import numpy as np
 
 from artifex_core.data._dataset import Dataset
 from artifex_core.evaluation._metric import EvalData, Metric, metric_options
+from artifex_core.evaluation._progress import progress_scope
 from artifex_core._registry import Entry, Registry
 
 __all__ = [
@@ -71,6 +72,9 @@ class EvaluationProgress(Protocol):
 
     def finish(self, name: str, seconds: float, ok: bool) -> None:
         """Metric ``name`` ended after ``seconds`` (``ok`` False: it raised)."""
+
+    # Optional: ``advance(name, done, total)``, called as a long metric reports its progress
+    # (:func:`artifex_core.evaluation.report_progress`); without it, such reports are not shown.
 
 
 class MetricOptionError(ValueError):
@@ -196,6 +200,13 @@ def _start(progress: Any, name: str, index: int, total: int) -> None:
         progress(name)
 
 
+def _advance(progress: Any, name: str) -> Any:
+    """The :func:`~artifex_core.evaluation.report_progress` callback of metric ``name`` (None: not shown)."""
+    if progress is None or not hasattr(progress, "advance"):
+        return None
+    return lambda done, total: progress.advance(name, done, total)
+
+
 def _finish(progress: Any, name: str, seconds: float, ok: bool) -> None:
     if progress is not None and hasattr(progress, "finish"):
         progress.finish(name, seconds, ok)
@@ -305,7 +316,8 @@ def evaluate_run(
         ok = False
         try:
             loaded.model.eval()
-            figures = metric.compute(loaded, data, seed=seed)
+            with progress_scope(_advance(progress, name)):  # a long metric reports how far it is
+                figures = metric.compute(loaded, data, seed=seed)
             if not isinstance(figures, Mapping):
                 raise TypeError(f"compute returned {type(figures).__name__}, not a dict")
             results[name] = dict(figures)

@@ -161,6 +161,7 @@ def run_plan(plan: RunPlan, *, callbacks: Sequence[Callback] = ()) -> TrainingRu
 def _config_payload(plan: RunPlan) -> dict[str, Any]:
     """The ``config.json`` of the run's new segment, before its ``segments`` entry is added."""
     from artifex_core import __version__
+    from artifex_core._xla_tuning import last_xla_tuning
     from artifex_core.report._provenance import provenance
 
     return {
@@ -171,6 +172,7 @@ def _config_payload(plan: RunPlan) -> dict[str, Any]:
         "processes": _process_count(plan),  # the processes whose devices the mesh spans
         "artifex_version": __version__,
         "provenance": provenance(plan.model_config.model),  # the model's plugin and the package versions
+        "xla": last_xla_tuning().as_record(),  # the XLA flags the run used and why (auto / user / off)
         "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

@@ -171,3 +171,18 @@ def test_invalid_arguments_are_rejected(data):
 
     with pytest.raises(ValueError, match=r"log_likelihood must give one value per example, shape \(5,\); got shape \(\)"):
         model_iwae_bound(BatchMean(), data, key=jax.random.key(0), k=1)
+
+
+def test_progress_reports_the_examples_done_and_keeps_the_result() -> None:
+    from artifex_core.evaluation import progress_scope
+
+    x = np.random.default_rng(3).normal(size=(150, 2)).astype(np.float32)
+    args = (exact_encoder(), lambda z: z, gaussian_log_likelihood(math.sqrt(S2)), x)
+    seen: list[tuple[int, int]] = []
+    with progress_scope(lambda done, total: seen.append((done, total))):  # as `artifex evaluate` runs it
+        bound = iwae_bound(*args, k=4, batch_size=64, key=jax.random.key(0))
+    assert seen == [(64, 150), (128, 150), (150, 150)]
+    np.testing.assert_allclose(bound, exact_log_px(x), atol=1e-4)  # every batch landed in its own rows
+    direct: list[tuple[int, int]] = []
+    again = iwae_bound(*args, k=4, batch_size=64, key=jax.random.key(0), progress=lambda d, t: direct.append((d, t)))
+    assert direct == seen and np.array_equal(again, bound)
