@@ -158,6 +158,7 @@ __all__ = [
     "curves_figure",
     "datasets",
     "decoders",
+    "default_sampler_of",
     "docstring_from_source",
     "encoders",
     "format_validation_error",

@@ -65,7 +65,16 @@ DEFAULT_RECIPE = _recipe(DEFAULT_MODEL)
 VAE_RECIPE = _recipe(DEFAULT_MODEL)
 BETA_VAE_RECIPE = _recipe({**DEFAULT_MODEL, "model": "beta_vae"})
 BETA_VAE_CAPACITY_RECIPE = _recipe({**DEFAULT_MODEL, "model": "beta_vae_capacity"})
-CONDITIONAL_VAE_RECIPE = _recipe({**DEFAULT_MODEL, "model": "conditional_vae", "embed_dim": 16})
+CONDITIONAL_VAE_RECIPE = _recipe(
+    {
+        **DEFAULT_MODEL,
+        "model": "conditional_vae",
+        "embed_dim": 16,
+        # KL weight 1.5: the decoder leans on the label more (at 20 epochs: 96.6% sample accuracy, against 95.8%
+        # at 1.0, and a test -ELBO of 95.4 against 92.1 nats; docs/quality.md)
+        "parameters": {"reconstruction_loss_type": "bce", "kl_weight": 1.5},
+    }
+)
 VQVAE_RECIPE = _recipe(
     {
         **DEFAULT_MODEL,

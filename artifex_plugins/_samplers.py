@@ -148,7 +148,7 @@ class GaussianMixtureSampler(Sampler):
 
     def fit(self, model: Any, x_train: np.ndarray, *, y_train: np.ndarray | None = None, seed: int = 0) -> SamplerState:
         """Encode the training images and fit the mixture on their posterior means."""
-        conditional = bool(getattr(model, "num_classes", None)) and y_train is not None and _takes_labels(model)
+        conditional = y_train is not None and _takes_labels(model)  # a conditional encoder reads the labels
         z, shape = self.latents(model, x_train, y_train if conditional else None)
         return {**self.fit_latents(z, seed=seed), "latent_shape": np.asarray(shape, np.int64)}
 

@@ -83,3 +83,21 @@ def test_gmm_errors_name_the_value() -> None:
         GaussianMixtureSampler(n_components=5).fit(Identity(), _mixture(3))
     with pytest.raises(SamplerError, match="needs a model with encode"):
         GaussianMixtureSampler().fit(object(), _mixture(30))
+
+
+class NeedsLabels(Identity):
+    """A conditional stand-in: its encoder requires the labels (as ConditionalVAE's does)."""
+
+    seen: list[int] = []
+
+    def encode(self, x, y=None):  # noqa: ANN001, ANN201
+        if y is None:
+            raise ValueError("y is required")
+        NeedsLabels.seen.append(len(y))
+        return x, x * 0
+
+
+def test_a_conditional_encoder_gets_the_training_labels() -> None:
+    x = _mixture(600)
+    state = GaussianMixtureSampler(n_components=3, batch_size=250).fit(NeedsLabels(), x, y_train=np.zeros(600, int))
+    assert NeedsLabels.seen == [250, 250, 100] and state["means"].shape == (3, 3)

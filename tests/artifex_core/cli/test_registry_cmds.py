@@ -146,7 +146,7 @@ def test_list_one_new_kind() -> None:
         result = runner.invoke(app, ["list", "recipes"])
         assert result.exit_code == 0 and "quick" in result.stdout and "A quick recipe" in result.stdout
         assert "encoders" not in result.stdout and "quick" in runner.invoke(app, ["list"]).stdout
-        assert runner.invoke(app, ["list", "recipes", "z*"]).stdout.strip() == "no recipes registered matching 'z*'"
+        assert runner.invoke(app, ["list", "recipes", "zz*"]).stdout.strip() == "no recipes registered matching 'zz*'"  # 'z*' matches zoo:*
     assert "quick" not in runner.invoke(app, ["list", "recipes"]).stdout
 
 
