@@ -97,13 +97,14 @@ def _close(a: dict, b: dict, where: str) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A 1-process x 4-device run and a 2-process x 2-device run of the same config and seed."""
+    """A 1-process x 4-device run, and 2-process x 2-device runs (device-resident, streamed) of the same config."""
     root = tmp_path_factory.mktemp("dist")
     CACHE["dir"] = str(root / "xla-cache")
-    one, two = root / "one", root / "two"
+    one, two, stream = root / "one", root / "two", root / "stream"
     _ok(_launch([*TINY, "--out", str(one)], processes=1, devices=4))
     _ok(_launch([*TINY, "--out", str(two)], processes=2, devices=2))
-    return {"one": one, "two": two}
+    _ok(_launch([*TINY, "--out", str(stream), "--set", "train.data_placement=stream"], processes=2, devices=2))
+    return {"one": one, "two": two, "stream": stream}
 
 
 def test_two_processes_train_as_one_process_with_four_devices(runs: dict[str, Path]) -> None:
@@ -115,6 +116,19 @@ def test_two_processes_train_as_one_process_with_four_devices(runs: dict[str, Pa
     config = json.loads((runs["two"] / "config.json").read_text())
     assert (config["devices"], config["processes"]) == (4, 2)
     assert (json.loads((runs["one"] / "config.json").read_text())["processes"]) == 1
+
+
+def test_two_processes_streaming_from_the_host_train_as_one_device_resident_process(
+    runs: dict[str, Path],
+) -> None:
+    stream, one = _metrics(runs["stream"]), _metrics(runs["one"])
+    assert [r["epoch"] for r in stream] == [r["epoch"] for r in one] == [1, 2]
+    for a, b in zip(stream, one, strict=True):
+        _close(a, b, f"streamed epoch {a['epoch']}")
+    config = json.loads((runs["stream"] / "config.json").read_text())
+    assert (config["devices"], config["processes"]) == (4, 2)
+    assert config["train"]["data_placement"] == "stream"  # the override reached the plan, not auto's choice
+    assert json.loads((runs["one"] / "config.json").read_text())["train"]["data_placement"] == "device"
 
 
 def test_only_process_zero_writes_and_orbax_writes_collectively(runs: dict[str, Path]) -> None:
