@@ -349,13 +349,15 @@ def _recipe(recipe: Any, model: str | None) -> tuple[dict[str, Any], dict[str, A
 def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume: bool, as_json: bool, quiet: bool,
            no_compile_cache: bool) -> None:
     """Plan the run (every check, nothing written), then execute it with a progress bar."""
+    from artifex_core._config import ModelConfig
     from artifex_core.data._dataset import DatasetError, DatasetUnavailableError
     from artifex_core.training._config import TrainConfigError
     from artifex_core.training._plan import RunSetupError, plan_run
     from artifex_core.training._run_dir import RunDirError
 
     _quiet_absl()
-    run_dir = out or _default_out(str(model_part.get("model", "vae")), train_cfg.dataset)
+    default_model = ModelConfig.model_fields["model"].default
+    run_dir = out or _default_out(str(model_part.get("model", default_model)), train_cfg.dataset)
     from artifex_core.training._distributed import DistributedStepError, agree
 
     try:  # unknown logger names, someone's folder, data that do not fit: usage errors, before anything is built
