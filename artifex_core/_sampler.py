@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -48,12 +49,13 @@ class SamplerError(ValueError):
     """A sampler that cannot serve this model or these options; the message names what and why."""
 
 
-class Sampler:
+class Sampler(abc.ABC):
     """How a trained model generates: optionally fitted once on the training images, then sampled.
 
     Subclasses take their options as keyword arguments of ``__init__`` (stored under the same names:
-    :meth:`options` reads them back for the cache key and ``artifex info``) and override :meth:`sample`;
-    those with ``needs_fit = True`` override :meth:`fit` too.
+    :meth:`options` reads them back for the cache key and ``artifex info``) and must implement the abstract
+    :meth:`sample` (a class without it cannot be instantiated: ``TypeError``); those with ``needs_fit = True``
+    override :meth:`fit` too.
 
     Attributes:
         needs_fit: Whether :meth:`fit` must run (on the training images) before :meth:`sample`.
@@ -65,8 +67,13 @@ class Sampler:
         """The sampler's options: each ``__init__`` keyword with the value stored on ``self``.
 
         Example:
-            >>> Sampler().options()
-            {}
+            >>> class Tempered(Sampler):
+            ...     def __init__(self, scale: float = 1.0) -> None:
+            ...         self.scale = scale
+            ...     def sample(self, model, n, *, state, seed=0, temperature=1.0, labels=None):
+            ...         raise NotImplementedError
+            >>> Tempered(scale=0.5).options()
+            {'scale': 0.5}
         """
         names = [
             p.name
@@ -89,6 +96,7 @@ class Sampler:
         """
         return {}
 
+    @abc.abstractmethod
     def sample(
         self,
         model: Any,
@@ -101,10 +109,14 @@ class Sampler:
     ) -> np.ndarray:
         """Return ``n`` generated images (NumPy, data space), with class ``labels`` for conditional models.
 
-        Raises:
-            NotImplementedError: The base class draws nothing.
+        Args:
+            model: The trained model (in eval mode).
+            n: How many images.
+            state: What :meth:`fit` returned (``{}`` when the sampler fits nothing).
+            seed: Seed of the draw.
+            temperature: Scale of the latent noise (1: the fitted or prior distribution itself).
+            labels: One class label per image, for conditional models (else None).
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement sample()")
 
 
 def default_sampler_of(model_cls: Any, meta: Mapping[str, Any] | None = None) -> str:

@@ -79,11 +79,17 @@ def make_sampler(entry: Entry, options: Mapping[str, Any] | None = None) -> Samp
     """Construct the sampler of ``entry`` with ``options``.
 
     Raises:
-        SamplerError: An option the sampler does not take (naming those it takes), or a bad value.
+        SamplerError: Not a :class:`Sampler` subclass, one that leaves an abstract method (``sample``)
+            unimplemented, an option the sampler does not take (naming those it takes), or a bad value.
     """
     cls = entry.load()
     if not (isinstance(cls, type) and issubclass(cls, Sampler)):
         raise SamplerError(f"sampler {entry.qualified_id!r} is not a Sampler subclass: {entry.target_path}")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise SamplerError(
+            f"sampler {entry.qualified_id!r} ({entry.target_path}) does not implement {', '.join(missing)}()"
+        )
     given = dict(options or {})
     allowed = sorted(_init_names(cls))
     unknown = sorted(set(given) - set(allowed))
