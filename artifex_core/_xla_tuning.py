@@ -170,14 +170,19 @@ def _entry_flags(kind: str, name: str, jaxlib: str | None, notes: list[str]) -> 
 
 
 def _names(config: Any) -> dict[str, str]:
-    """``{"models": ..., "encoders": ..., "decoders": ...}`` of a network name, a mapping or a ModelConfig."""
+    """``{"models": ..., "encoders": ..., "decoders": ...}`` of a network name, a mapping or a ModelConfig.
+
+    A mapping without ``model``, ``encoder`` or ``decoder`` gets :class:`~artifex_core.ModelConfig`'s default
+    (read from its field, so the core repeats no registered name; importing it imports no JAX).
+    """
     if isinstance(config, str):
         return {"encoders": config, "decoders": config}
+    from artifex_core._config import ModelConfig
+
     data = config.model_dump() if hasattr(config, "model_dump") else dict(config or {})
+    fields = ModelConfig.model_fields
     return {
-        "models": str(data.get("model") or "vae"),
-        "encoders": str(data.get("encoder") or "mlp"),
-        "decoders": str(data.get("decoder") or "mlp"),
+        f"{key}s": str(data.get(key) or fields[key].default) for key in ("model", "encoder", "decoder")
     }
 
 
@@ -186,7 +191,7 @@ def xla_flags_for(config: str | Mapping[str, Any] | Any) -> tuple[tuple[str, ...
 
     Args:
         config: A network name (``"cnn"``: its encoder and decoder), a model config mapping or a ``ModelConfig``
-            (its ``model``, ``encoder`` and ``decoder``; the defaults ``vae`` / ``mlp`` / ``mlp``).
+            (its ``model``, ``encoder`` and ``decoder``; those missing: ``ModelConfig``'s defaults).
 
     Returns:
         ``(flags, sources, notes)``: the flags, which entry asked for which, and entries skipped and why.
@@ -222,7 +227,7 @@ def tune_xla(
 
     Args:
         config: A network name such as ``"cnn"`` (encoder and decoder), a model config mapping or a
-            ``ModelConfig``; None: the default MLP VAE.
+            ``ModelConfig``; None: ``ModelConfig``'s default model, encoder and decoder.
         enabled: False records mode ``"off"`` and sets nothing (as ``--no-xla-tuning``).
         environ: The environment to read and change (default ``os.environ``).
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from artifex_core import XLA_TUNING_ENV, XlaTuning, last_xla_tuning, tune_xla, xla_flags_for
+from artifex_core import XLA_TUNING_ENV, ModelConfig, XlaTuning, last_xla_tuning, tune_xla, xla_flags_for
 from artifex_core import _xla_tuning
 from artifex_core._xla_tuning import combine_flags, jaxlib_in_range
 
@@ -121,11 +121,37 @@ def test_too_late_once_jax_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert decision.describe().endswith("[not applied: JAX was already running]")
 
 
+@pytest.mark.parametrize("config", [{}, None, {"model": None, "encoder": "", "decoder": None}], ids=repr)
+def test_missing_names_are_model_configs_defaults(config: object) -> None:
+    default = ModelConfig()
+    assert _xla_tuning._names(config) == {
+        "models": default.model, "encoders": default.encoder, "decoders": default.decoder
+    }
+
+
+def test_given_names_win_over_the_defaults() -> None:
+    names = _xla_tuning._names({"encoder": "cnn"})
+    assert names == {"models": ModelConfig().model, "encoders": "cnn", "decoders": ModelConfig().decoder}
+    assert _xla_tuning._names(ModelConfig(decoder="cnn"))["decoders"] == "cnn"
+    assert _xla_tuning._names("cnn") == {"encoders": "cnn", "decoders": "cnn"}
+
+
 # -- in fresh processes: XLA reads XLA_FLAGS when JAX starts ------------------------------------------------------
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARTIFEX_") and k != "XLA_FLAGS"}
     env.update(ARTIFEX_DISABLE_PLUGINS="artifex-brokenplugin", **extra)
     return env
+
+
+def test_choosing_flags_imports_no_jax() -> None:
+    code = (
+        "import sys\nimport artifex_core._xla_tuning as t\n"
+        "t.xla_flags_for({}); t.xla_flags_for('cnn')\n"
+        "print('JAX' if any(m in sys.modules for m in ('jax', 'jaxlib', 'flax')) else 'NOJAX')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "NOJAX"
 
 
 TINY_CONV = ["-s", "encoder=cnn", "-s", "decoder=cnn", "-s", "hidden_dims=[4,8]", "-s", "latent_dim=2"]
