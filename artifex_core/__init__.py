@@ -35,6 +35,7 @@ from artifex_core._config import (  # noqa: E402
     read_config_file,
 )
 from artifex_core._factory import (  # noqa: E402
+    CONDITIONAL_WRAPPER,
     create_decoder_unified,
     create_encoder_unified,
     create_model,
@@ -118,6 +119,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AmbiguousNameError",
+    "CONDITIONAL_WRAPPER",
     "ConfigError",
     "DEFAULT_SAMPLER",
     "DatasetInfo",

@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from artifex_core._config import INT32_MAX, _path_text, _show
+from artifex_core._factory import CONDITIONAL_WRAPPER
 from artifex_core._introspect import class_constant, defines_method, keyword_parameters
 from artifex_core._registry import Entry, decoders, encoders, models
 
@@ -183,9 +184,13 @@ def build_problems(cfg: ModelConfig) -> list[_Problem]:
             continue
         problems += _kwargs_problems(kind, name, entry, given)
         problems += _ndim_problems(kind, name, entry, dims_field, tuple(shape))
-        if cfg.conditional and "conditional" not in registry:
+        if cfg.conditional and CONDITIONAL_WRAPPER not in registry:
             problems.append(
-                (("conditional",), True, f"conditional: no 'conditional' {kind} wrapper is registered to condition it")
+                (
+                    ("conditional",),
+                    True,
+                    f"conditional: no {CONDITIONAL_WRAPPER!r} {kind} wrapper is registered to condition it",
+                )
             )
     output = tuple(cfg.output_dim or cfg.input_dim)
     if model.meta.get("reconstructs_input", True) and math.prod(output) != math.prod(cfg.input_dim):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from flax import nnx
 
 __all__ = [
+    "CONDITIONAL_WRAPPER",
     "create_decoder_unified",
     "create_encoder_unified",
     "create_model",
@@ -32,6 +33,13 @@ __all__ = [
     "list_losses",
     "list_models",
 ]
+
+CONDITIONAL_WRAPPER = "conditional"
+"""The encoder and decoder name the core looks up to condition a network on class labels (``conditional=True``).
+
+A core contract name: a plugin provides conditioning by registering a wrapper under it in ``encoders`` and
+``decoders`` (with ``meta={"wrapper": True}``), built as ``wrapper(encoder=base, num_classes=..., embed_dim=...,
+rngs=...)`` (``decoder=base`` for decoders); the built-in plugin does."""
 
 
 def _lookup_base(registry: Registry, name: str) -> Any:
@@ -57,7 +65,7 @@ def _build(
     rngs: Any,
 ) -> Any:
     """Build base ``name`` of ``registry`` (``from_config``, else the spec's keywords and the extras), then
-    wrap it in the registered ``conditional`` wrapper when asked."""
+    wrap it in the registered :data:`CONDITIONAL_WRAPPER` when asked."""
     cls = _lookup_base(registry, name)
     if hasattr(cls, "from_config"):
         module = cls.from_config(config, rngs=rngs)
@@ -67,7 +75,7 @@ def _build(
         return module
     if num_classes is None:
         raise ValueError(f"num_classes: required when conditional=True (building the {registry.kind})")
-    wrapper = registry.get("conditional")
+    wrapper = registry.get(CONDITIONAL_WRAPPER)
     field = registry.kind  # "encoder" / "decoder": the name of the wrapper's first argument
     return wrapper(**{field: module}, num_classes=num_classes, embed_dim=embed_dim or 32, rngs=rngs)
 
