@@ -39,7 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover - listing samplers imports no NumPy
 __all__ = ["DEFAULT_SAMPLER", "Sampler", "SamplerError", "SamplerState", "default_sampler_of"]
 
 DEFAULT_SAMPLER = "prior"
-"""The sampler of a model that declares none: decode draws from the prior (``model.sample``)."""
+"""The sampler of a model that declares none: decode draws from the prior (``model.sample``).
+
+A core contract name: :func:`default_sampler_of` falls back to it and ``artifex sample`` looks it up in the
+``samplers`` registry, so a plugin must register a sampler under it (the built-in plugin does)."""
 
 SamplerState: TypeAlias = "dict[str, np.ndarray]"
 """What :meth:`Sampler.fit` returns and :meth:`Sampler.sample` reads: named NumPy arrays (cached as ``.npz``)."""

@@ -287,7 +287,13 @@ def check_logger(name: str, *, epochs: int = 2, **kwargs: Any) -> dict[str, Any]
 
 
 def check_metric(
-    name: str, *, model: str = "vae", config: ModelConfig | None = None, examples: int = 16, seed: int = 0, **options: Any
+    name: str,
+    *,
+    model: str | None = None,
+    config: ModelConfig | None = None,
+    examples: int = 16,
+    seed: int = 0,
+    **options: Any,
 ) -> dict[str, Any]:
     """Check that registered metric ``name`` meets the metric contract on a tiny untrained model.
 
@@ -299,7 +305,7 @@ def check_metric(
 
     Args:
         name: A registered metric name, alias or qualified id.
-        model: The registered model to build when ``config`` is None.
+        model: The registered model to build when ``config`` is None (None: ``ModelConfig``'s default model).
         config: The model config to build.
         examples: Number of test examples.
         seed: The seed passed to ``compute``.
@@ -339,7 +345,7 @@ def check_metric(
         metric = target(**options)
     else:
         metric = target
-    cfg = config or tiny_config(model)
+    cfg = config or tiny_config(model or ModelConfig.model_fields["model"].default)
     rng = np.random.default_rng(seed)
     x = rng.random((examples, *cfg.input_dim)).astype(np.float32)
     y = rng.integers(0, cfg.num_classes, examples) if cfg.conditional and cfg.num_classes else None

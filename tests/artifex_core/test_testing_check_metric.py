@@ -60,3 +60,23 @@ def test_broken_metrics_are_named(target: Any, options: dict[str, Any], message:
         metrics.register("bad", target)
         with pytest.raises(ConformanceError, match=message):
             check_metric("bad", examples=4, **options)
+
+
+class _Describes(Metric):
+    """Reports which model it was computed on."""
+
+    def compute(self, run: Any, data: Any, *, seed: int) -> dict[str, Any]:
+        return {"model": run.model_config.model, "model_class": type(run.model).__name__}
+
+
+def test_without_model_or_config_the_model_is_model_configs_default() -> None:
+    from artifex_core import ModelConfig
+
+    with isolated_registries():
+        metrics.register("describes", _Describes)
+        default = check_metric("describes", examples=4)["figures"]
+        assert default["model"] == ModelConfig().model
+        assert check_metric("describes", model=None, examples=4)["figures"] == default
+        chosen = check_metric("describes", model="vqvae", examples=4,
+                              config=tiny_config("vqvae", parameters={"embedding_dim": 2, "num_embeddings": 8}))
+        assert chosen["figures"]["model"] == "vqvae" != default["model"]
