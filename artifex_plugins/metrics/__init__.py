@@ -55,6 +55,7 @@ from artifex_plugins.metrics._disentanglement import (
     factor_vae_score,
     mig,
     mig_details,
+    mig_gaps,
 )
 from artifex_plugins.metrics._elbo import ELBO, bits_per_dim, model_elbo
 from artifex_plugins.metrics._mig_chen import estimate_entropies, mig_chen, mig_chen_details
@@ -104,6 +105,7 @@ __all__ = [
     "mig_chen",
     "mig_chen_details",
     "mig_details",
+    "mig_gaps",
     "model_elbo",
     "model_iwae_bound",
     "normalized_mse",

@@ -34,6 +34,7 @@ __all__ = [
     "factor_vae_score",
     "mig",
     "mig_details",
+    "mig_gaps",
 ]
 
 
@@ -111,6 +112,32 @@ def discrete_mutual_information(a: Any, b: Any) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
+def mig_gaps(mutual_information: np.ndarray, entropy: np.ndarray) -> tuple[float, np.ndarray]:
+    """MIG from ``I(z_j; v_k)`` ``(D, K)`` and the factors' entropies ``H(v_k)`` ``(K,)``: ``(mig, per_factor)``.
+
+    Each factor's gap is ``(I_(1) - I_(2)) / H(v_k)``, the two largest mutual informations of its column
+    normalised by its entropy; ``mig`` is their mean over the factors with ``H(v_k) > 0`` (the others are not
+    scored: gap NaN). Both MIG estimators (:func:`mig_details`, Chen et al.'s
+    :func:`~artifex_plugins.metrics._mig_chen.mig_chen_details`) end here.
+
+    Raises:
+        ValueError: If no factor has positive entropy.
+
+    Example:
+        >>> mi = np.array([[0.75, 0.0], [0.25, 0.5], [0.0, 0.0]])
+        >>> score, gaps = mig_gaps(mi, np.array([2.0, 0.0]))   # (0.75 - 0.25) / 2; factor 1 constant
+        >>> score, gaps.tolist()
+        (0.25, [0.25, nan])
+    """
+    scored = entropy > 0
+    if not scored.any():
+        raise ValueError("no factor varies across the examples")
+    top2 = -np.sort(-mutual_information, axis=0)[:2]
+    gaps = np.full(mutual_information.shape[1], np.nan)
+    gaps[scored] = (top2[0, scored] - top2[1, scored]) / entropy[scored]
+    return float(np.mean(gaps[scored])), gaps
+
+
 def mig_details(codes: Any, factors: Any, *, num_bins: int = 20) -> dict[str, Any]:
     """MIG with its parts: ``mig``, ``per_factor`` gaps, the ``mutual_information`` matrix ``(D, K)``,
     the factor ``entropy`` ``(K,)`` and which factors were ``scored``.
@@ -134,18 +161,13 @@ def mig_details(codes: Any, factors: Any, *, num_bins: int = 20) -> dict[str, An
         raise ValueError(f"codes have {c.shape[0]} rows, factors {f.shape[0]}")
     mi = discrete_mutual_information(discretize(c, num_bins), f)
     entropy = discrete_entropy(f)
-    scored = entropy > 0
-    if not scored.any():
-        raise ValueError("no factor varies across the examples")
-    top2 = -np.sort(-mi, axis=0)[:2]
-    gaps = np.full(f.shape[1], np.nan)
-    gaps[scored] = (top2[0, scored] - top2[1, scored]) / entropy[scored]
+    score, gaps = mig_gaps(mi, entropy)
     return {
-        "mig": float(np.mean(gaps[scored])),
+        "mig": score,
         "per_factor": gaps,
         "mutual_information": mi,
         "entropy": entropy,
-        "scored": scored,
+        "scored": entropy > 0,
     }
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from artifex_plugins.metrics._disentanglement import discrete_entropy
+from artifex_plugins.metrics._disentanglement import discrete_entropy, mig_gaps
 
 __all__ = ["estimate_entropies", "mig_chen", "mig_chen_details"]
 
@@ -145,8 +145,6 @@ def mig_chen_details(
             raise ValueError(f"factor_sizes must give one size >= 1 per factor ({f.shape[1]}), got {list(sizes)}")
         entropy = np.where(entropy > 0, np.log(sizes), 0.0)
     scored = entropy > 0
-    if not scored.any():
-        raise ValueError("no factor varies across the examples")
     conditional = np.zeros((mu.shape[1], f.shape[1]))
     for k in np.flatnonzero(scored):
         values, inverse = np.unique(f[:, k], return_inverse=True)
@@ -155,11 +153,9 @@ def mig_chen_details(
             conditional[:, k] += len(rows) / len(mu) * entropy_of(rows)
     mi = np.maximum(marginal[:, None] - conditional, 0.0)
     mi[:, ~scored] = 0.0
-    top2 = -np.sort(-mi, axis=0)[:2]
-    gaps = np.full(f.shape[1], np.nan)
-    gaps[scored] = (top2[0, scored] - top2[1, scored]) / entropy[scored]
+    score, gaps = mig_gaps(mi, entropy)
     return {
-        "mig": float(np.mean(gaps[scored])),
+        "mig": score,
         "per_factor": gaps,
         "mutual_information": mi,
         "marginal_entropy": marginal,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from artifex_zoo._iwae import IWAE, MIWAE, PIWAE
     from artifex_zoo._metric import ZooIWAE, model_log_weight_bounds
     from artifex_zoo._mmd import kernel_matrix, mmd_unbiased
+    from artifex_zoo._objective import penalised_terms
     from artifex_zoo._params import (
         DIPVAEParams,
         HierarchicalVAEParams,
@@ -65,6 +66,7 @@ _LAZY = {
     "model_log_weight_bounds": "artifex_zoo._metric",
     "kernel_matrix": "artifex_zoo._mmd",
     "mmd_unbiased": "artifex_zoo._mmd",
+    "penalised_terms": "artifex_zoo._objective",
     "gaussian_log_density": "artifex_zoo._bounds",
     "iwae_bound": "artifex_zoo._bounds",
     "miwae_bound": "artifex_zoo._bounds",

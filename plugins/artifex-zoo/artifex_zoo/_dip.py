@@ -28,6 +28,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from artifex_plugins.vae import VAE
+from artifex_zoo._objective import penalised_terms
 
 __all__ = ["DIPVAE", "dip_covariance", "dip_penalties"]
 
@@ -107,5 +108,5 @@ class DIPVAE(VAE):
         """The VAE's terms, ``dip_off_diagonal``, ``dip_diagonal`` and ``loss`` with their weighted sum."""
         terms = super().loss_terms(x, outputs, reconstruction_loss, **kwargs)
         off, diag = dip_penalties(dip_covariance(outputs["mean"], outputs["log_var"], self.dip_type))
-        loss = terms["loss"] + self.lambda_od * off + self.lambda_d * diag
-        return {**terms, "dip_off_diagonal": off, "dip_diagonal": diag, "loss": loss}
+        penalties = {"dip_off_diagonal": (self.lambda_od, off), "dip_diagonal": (self.lambda_d, diag)}
+        return penalised_terms(terms, penalties)

@@ -47,6 +47,7 @@ from flax import nnx
 
 from artifex_core.training import ParamGroup
 from artifex_plugins.vae import VAE
+from artifex_zoo._objective import penalised_terms
 
 __all__ = ["Discriminator", "FactorVAE", "discriminator_loss", "permute_dims", "tc_estimate"]
 
@@ -206,10 +207,8 @@ class FactorVAE(VAE):
         permuted = permute_dims(self._next_key(None), detached)
         real_d, fake_d = self.discriminator(detached), self.discriminator(permuted)
         accuracy = 0.5 * (jnp.mean(real_d > 0) + jnp.mean(fake_d <= 0))
-        return {
-            **terms,
-            "total_correlation": tc,
-            "loss": terms["loss"] + self.gamma * tc,
+        reported = {
             "discriminator_loss": discriminator_loss(real_d, fake_d),
             "discriminator_accuracy": accuracy.astype(jnp.float32),
         }
+        return penalised_terms(terms, {"total_correlation": (self.gamma, tc)}, extra=reported)

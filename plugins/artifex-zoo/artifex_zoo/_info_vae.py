@@ -29,6 +29,7 @@ from flax import nnx
 from artifex_plugins.vae import VAE
 from artifex_plugins.vae.base import draw_key
 from artifex_zoo._mmd import KERNELS, mmd_unbiased
+from artifex_zoo._objective import penalised_terms
 
 __all__ = ["InfoVAE"]
 
@@ -89,5 +90,4 @@ class InfoVAE(VAE):
         z = outputs["z"].reshape(outputs["z"].shape[0], -1)
         prior = jax.random.normal(draw_key(self.rngs), z.shape, z.dtype)
         mmd = mmd_unbiased(z, prior, self.kernel, scale=self.kernel_scale)
-        loss = terms["loss"] + (self.alpha + self.lambda_ - 1.0) * mmd
-        return {**terms, "mmd_loss": mmd, "loss": loss}
+        return penalised_terms(terms, {"mmd_loss": (self.alpha + self.lambda_ - 1.0, mmd)})

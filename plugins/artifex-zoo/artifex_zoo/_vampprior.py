@@ -32,6 +32,7 @@ from flax import nnx
 
 from artifex_plugins.vae.base import check_n_samples, draw_key
 from artifex_zoo._bounds import gaussian_log_density
+from artifex_zoo._objective import penalised_terms
 from artifex_zoo._weighted import ImportanceWeightedVAE
 
 __all__ = ["VampPrior", "mixture_log_density"]
@@ -122,7 +123,7 @@ class VampPrior(ImportanceWeightedVAE):
         z = outputs["z"]
         kl = jnp.mean(gaussian_log_density(z, outputs["mean"], outputs["log_var"]) - self.log_prior(z))
         weight = self.kl_weight if beta is None else beta
-        return {"reconstruction_loss": reconstruction_loss, "kl_loss": kl, "loss": reconstruction_loss + weight * kl}
+        return penalised_terms({"reconstruction_loss": reconstruction_loss}, {"kl_loss": (weight, kl)})
 
     def sample_prior(self, n_samples: int, *, temperature: float = 1.0, key: jax.Array | None = None) -> jax.Array:
         """``n`` latents from the mixture: a uniform component ``k``, then ``z ~ N(mu_k, T^2 sigma_k^2)``."""

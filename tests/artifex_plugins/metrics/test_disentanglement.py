@@ -15,6 +15,7 @@ from artifex_plugins.metrics import (
     factor_vae_score,
     mig,
     mig_details,
+    mig_gaps,
 )
 
 SIZES = (3, 6, 10, 8)  # every factor has at most 20 values, so 20 bins can resolve it
@@ -117,3 +118,25 @@ def test_factor_vae_fully_collapsed_codes_score_zero():
     assert details["eval_accuracy"] == 0.0 and details["num_active_dims"] == 0
     with pytest.raises(ValueError, match="at least one factor > 1"):
         factor_vae_score(lambda f: f, (1, 1))
+
+
+def test_mig_gaps_by_hand():
+    # factor 0: I = (0.9, 0.3, 0.6) -> gap (0.9 - 0.6) / 1.5; factor 1: (0.2, 0.7, 0.7) -> a tie, gap 0;
+    # factor 2: constant (H = 0), not scored.
+    mi = np.array([[0.9, 0.2, 5.0], [0.3, 0.7, 4.0], [0.6, 0.7, 0.0]])
+    score, gaps = mig_gaps(mi, np.array([1.5, math.log(3), 0.0]))
+    assert gaps[0] == pytest.approx(0.2) and gaps[1] == 0.0 and np.isnan(gaps[2])
+    assert score == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="no factor varies across the examples"):
+        mig_gaps(mi, np.zeros(3))
+
+
+def test_both_mig_estimators_end_in_mig_gaps(factors):
+    from artifex_plugins.metrics import mig_chen_details
+
+    codes = factorised_codes(factors[:2000], np.random.default_rng(5))
+    for details in (mig_details(codes, factors[:2000]),
+                    mig_chen_details(codes, np.full(codes.shape, -2.0), factors[:2000], num_samples=500)):
+        score, gaps = mig_gaps(details["mutual_information"], details["entropy"])
+        assert score == details["mig"]
+        np.testing.assert_array_equal(gaps, details["per_factor"])
