@@ -34,10 +34,6 @@ See :class:`VAE` for an example.
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
-import operator
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -46,10 +42,13 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from artifex_plugins.vae._inputs import batch_data, check_batch, check_encoder_output, check_n_samples
 from artifex_plugins.vae._latents import LOG_VAR_MAX, LOG_VAR_MIN, GaussianLatent, LatentStrategy, reparameterize
 from artifex_plugins.vae._losses import CallableLoss, resolve_loss
+from artifex_plugins.vae._paths import decode_line, decode_sweep
+from artifex_plugins.vae._submodules import apply_precision, call_module, draw_key
 
-__all__ = [
+__all__ = [  # the helpers stay importable from here (plugins import them); they live in _inputs and _submodules
     "LOG_VAR_MAX",  # re-exported from latents
     "LOG_VAR_MIN",
     "VAE",
@@ -59,105 +58,6 @@ __all__ = [
     "check_n_samples",
     "draw_key",
 ]
-
-_BATCH_KEYS = ("x", "image", "data")
-
-
-def draw_key(rngs: nnx.Rngs) -> jax.Array:
-    """Draw one key from ``rngs``: its "sample" stream, else "default", else "params".
-
-    Raises:
-        ValueError: If ``rngs`` has none of these streams.
-    """
-    for stream in ("sample", "default", "params"):
-        if stream in rngs:
-            return getattr(rngs, stream)()
-    raise ValueError("rngs needs a 'sample' or 'default' stream, e.g. nnx.Rngs(0) or nnx.Rngs(sample=0)")
-
-
-@functools.lru_cache(maxsize=None)
-def _accepts(cls: type, name: str) -> bool:
-    try:
-        params = inspect.signature(cls.__call__).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
-        return True
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-
-
-def call_module(module: Any, *args: Any, rngs: nnx.Rngs | None = None, **kwargs: Any) -> Any:
-    """Call ``module``, passing ``rngs`` only when given and accepted by its ``__call__``."""
-    cls: type = type(module)  # a class is hashable (the cache key); mypy reads type[Any] as not Hashable
-    if rngs is not None and _accepts(cls, "rngs"):
-        kwargs["rngs"] = rngs
-    return module(*args, **kwargs)
-
-
-def apply_precision(module: nnx.Module, precision: Any) -> None:
-    """Set ``precision`` on ``module`` and every sub-module that has a ``precision`` attribute."""
-    for _, node in nnx.iter_graph(module):
-        if isinstance(node, nnx.Module) and hasattr(node, "precision"):
-            node.precision = precision
-
-
-def check_batch(x: Any, owner: str, name: str = "x") -> None:
-    """Raise ``ValueError`` when ``x`` is an empty batch (its leading axis has size 0), ``TypeError`` when it
-    holds integers.
-
-    Models take floats (images in [0, 1]). Integer inputs are refused rather than cast: ``uint8`` images
-    (0..255) taken as floats give latents hundreds of times too large without a word, and dividing by 255
-    would guess at what the integers mean. Works on concrete arrays and tracers alike (shapes and dtypes are
-    static). Arrays of rank 0 pass: the encoders report those with their own shape message.
-
-    Example:
-        >>> check_batch(jnp.zeros((0, 6)), "VAE")
-        Traceback (most recent call last):
-        ...
-        ValueError: VAE: empty batch: x has shape (0, 6); pass at least one example
-        >>> check_batch(jnp.zeros((2, 6), jnp.uint8), "VAE")
-        Traceback (most recent call last):
-        ...
-        TypeError: VAE: x has dtype uint8; the model takes floats in [0, 1]: scale 8-bit images (0..255) first, x.astype(jnp.float32) / 255 (0/1 masks: x.astype(jnp.float32))
-    """
-    shape = tuple(jnp.shape(x))
-    if shape and shape[0] == 0:
-        raise ValueError(f"{owner}: empty batch: {name} has shape {shape}; pass at least one example")
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None and jnp.issubdtype(dtype, jnp.integer):
-        hint = (
-            f"scale 8-bit images (0..255) first, {name}.astype(jnp.float32) / 255 "
-            f"(0/1 masks: {name}.astype(jnp.float32))"
-            if dtype == jnp.uint8
-            else f"convert it, e.g. {name}.astype(jnp.float32)"
-        )
-        raise TypeError(f"{owner}: {name} has dtype {dtype}; the model takes floats in [0, 1]: {hint}")
-
-
-def check_n_samples(n_samples: Any, owner: str) -> int:
-    """Return ``n_samples`` as an ``int``, or raise ``ValueError`` unless it is an integer >= 1.
-
-    Example:
-        >>> check_n_samples(4, "VAE")
-        4
-        >>> check_n_samples(0, "VAE")
-        Traceback (most recent call last):
-        ...
-        ValueError: VAE: n_samples must be an integer >= 1, got 0
-    """
-    try:
-        n = None if isinstance(n_samples, bool) else operator.index(n_samples)
-    except TypeError:
-        n = None
-    if n is None or n < 1:
-        raise ValueError(f"{owner}: n_samples must be an integer >= 1, got {n_samples!r}")
-    return n
-
-
-def _shape_of(obj: Any) -> tuple[int, ...] | None:
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        return (obj,)
-    if isinstance(obj, (tuple, list)) and obj and all(isinstance(d, int) for d in obj):
-        return tuple(obj)
-    return None
 
 
 class VAE(nnx.Module):
@@ -253,18 +153,7 @@ class VAE(nnx.Module):
     def _encode(self, x: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> tuple[jax.Array, jax.Array]:
         """Check the batch, run the encoder and check that it gave a ``(mean, log_var)`` pair."""
         check_batch(x, type(self).__name__)
-        out = self._run_encoder(x, rngs, **condition)
-        if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(hasattr(a, "shape") for a in out)):
-            kind = f"a {type(out).__name__}" + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
-            raise ValueError(f"the encoder must return a (mean, log_var) pair of arrays, got {kind}")
-        mean, log_var = out
-        if mean.shape != log_var.shape:
-            raise ValueError(f"encoder mean {mean.shape} and log_var {log_var.shape} must have the same shape")
-        if mean.ndim < 2 or mean.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"encoder output shape {mean.shape} must be (batch, ..., latent_dim={self.latent_dim})"
-            )
-        return mean, log_var
+        return check_encoder_output(self._run_encoder(x, rngs, **condition), self.latent_dim)
 
     def _decode(self, z: jax.Array, rngs: nnx.Rngs | None, **condition: Any) -> jax.Array:
         """Decode latents ``z`` in data space, through the strategy's decoder input (VQ: the nearest codes)."""
@@ -287,85 +176,7 @@ class VAE(nnx.Module):
         z = mean if deterministic else self.latent.sample_latent(mean, log_var, self._next_key(rngs))
         return self._decode(z, rngs, **condition)
 
-    def _interpolate(
-        self, x1: jax.Array, x2: jax.Array, steps: int, rngs: nnx.Rngs | None, **condition: Any
-    ) -> jax.Array:
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        m1 = self._encode(self._as_single_batch(x1), rngs, **condition)[0]
-        m2 = self._encode(self._as_single_batch(x2), rngs, **condition)[0]
-        alphas = jnp.linspace(0.0, 1.0, steps).reshape(steps, *([1] * (m1.ndim - 1)))
-        return self._decode((1.0 - alphas) * m1 + alphas * m2, rngs, **condition)
-
-    def _latent_traversal(
-        self,
-        x: jax.Array,
-        dim: int,
-        range_vals: tuple[float, float],
-        steps: int,
-        rngs: nnx.Rngs | None,
-        **condition: Any,
-    ) -> jax.Array:
-        if isinstance(dim, bool) or not isinstance(dim, (int, jnp.integer)) or not 0 <= int(dim) < self.latent_dim:
-            raise ValueError(f"dim must be an integer in [0, {self.latent_dim}), got {dim!r}")
-        if steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
-        mean = self._encode(self._as_single_batch(x), rngs, **condition)[0]
-        values = jnp.linspace(range_vals[0], range_vals[1], steps, dtype=mean.dtype)
-        z = jnp.repeat(mean[:1], steps, axis=0)
-        z = z.at[..., int(dim)].set(values.reshape(steps, *([1] * (mean.ndim - 2))))
-        return self._decode(z, rngs, **condition)
-
-    # -- inputs ---------------------------------------------------------------------------------------
-    def _example_shapes(self) -> list[tuple[int, ...]]:
-        """Candidate shapes of one data example: the decoder's output_dim, the encoder's input_dim.
-
-        A conditional encoder wrapper's inner input_dim is skipped (it may include the label).
-        """
-        candidates = (
-            getattr(self.decoder, "output_dim", None),
-            getattr(getattr(self.decoder, "decoder", None), "output_dim", None),
-            getattr(self.encoder, "input_dim", None),
-        )
-        shapes: list[tuple[int, ...]] = []
-        for shape in map(_shape_of, candidates):
-            if shape is not None and shape not in shapes:
-                shapes.append(shape)
-        return shapes
-
-    def _as_single_batch(self, x: jax.Array) -> jax.Array:
-        """Give a single example (with or without its batch axis of 1) a batch axis of size 1.
-
-        Raises:
-            ValueError: If ``x`` is a batch of several examples.
-        """
-        x = jnp.asarray(x)
-        shapes = self._example_shapes()
-        if tuple(x.shape) in shapes:
-            return x[None]
-        if not shapes:
-            return x if x.ndim >= 2 and x.shape[0] == 1 else x[None]
-        if x.ndim >= 2 and x[0].size in {math.prod(s) for s in shapes}:
-            if x.shape[0] != 1:
-                raise ValueError(f"expected a single example, got a batch of shape {x.shape}")
-            return x
-        return x[None]
-
-    def _loss_data(self, batch: Any, x: Any) -> jax.Array:
-        """The data of a ``loss_fn`` call, from ``x=`` or the batch; raises for a missing or empty batch."""
-        if x is None:
-            if isinstance(batch, dict):
-                x = next((batch[k] for k in _BATCH_KEYS if k in batch), None)
-                if x is None:
-                    raise ValueError(f"batch dict needs one of {_BATCH_KEYS}, got keys {sorted(batch)}")
-            else:
-                x = batch
-        if x is None:
-            raise ValueError("loss_fn needs the data: pass x=... or batch=...")
-        x = jnp.asarray(x)
-        check_batch(x, type(self).__name__)
-        return x
-
+    # -- loss_fn's condition ------------------------------------------------------------------------
     def _loss_condition(self, batch: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The ``**condition`` of a ``loss_fn`` call (taken out of ``kwargs``): none for an unconditional model."""
         return {}
@@ -515,7 +326,7 @@ class VAE(nnx.Module):
         Raises:
             ValueError: If the data is missing or an empty batch.
         """
-        x = self._loss_data(batch, x)
+        x = batch_data(batch, x, type(self).__name__)
         condition = self._loss_condition(batch, kwargs)
         raw = None
         if outputs is None:
@@ -559,7 +370,7 @@ class VAE(nnx.Module):
         Deterministic: the first frame is ``reconstruct(x1, deterministic=True)``. ``x1``/``x2`` are single
         examples, with or without their batch axis.
         """
-        return self._interpolate(x1, x2, steps, rngs)
+        return decode_line(self, x1, x2, steps, rngs)
 
     def latent_traversal(
         self,
@@ -575,4 +386,4 @@ class VAE(nnx.Module):
         Raises:
             ValueError: If ``dim`` is outside ``[0, latent_dim)``.
         """
-        return self._latent_traversal(x, dim, range_vals, steps, rngs)
+        return decode_sweep(self, x, dim, range_vals, steps, rngs)

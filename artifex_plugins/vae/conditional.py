@@ -45,8 +45,11 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex_plugins.vae.base import VAE, _accepts, call_module, check_batch, check_n_samples
+from artifex_plugins.vae._inputs import check_batch, check_n_samples
 from artifex_plugins.vae._layers import check_labels
+from artifex_plugins.vae._paths import decode_line, decode_sweep
+from artifex_plugins.vae._submodules import accepts, call_module
+from artifex_plugins.vae.base import VAE
 
 __all__ = ["ConditionalVAE", "CONDITION_TYPES"]
 
@@ -101,7 +104,7 @@ class ConditionalVAE(VAE):
         if isinstance(condition_dim, bool) or not isinstance(condition_dim, int) or condition_dim <= 0:
             raise ValueError(f"condition_dim must be a positive integer, got {condition_dim!r}")
         for role, module in (("encoder", encoder), ("decoder", decoder)):
-            if not _accepts(type(module), "condition"):
+            if not accepts(type(module), "condition"):
                 raise ValueError(
                     f"ConditionalVAE's {role} must accept condition=...; wrap it in Conditional{role.title()}"
                 )
@@ -232,7 +235,7 @@ class ConditionalVAE(VAE):
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
         """Interpolate between posterior means under one condition ``y`` (required), endpoints included."""
-        return self._interpolate(x1, x2, steps, rngs, y=self._single_condition(y))
+        return decode_line(self, x1, x2, steps, rngs, y=self._single_condition(y))
 
     def latent_traversal(
         self,
@@ -245,7 +248,7 @@ class ConditionalVAE(VAE):
         rngs: nnx.Rngs | None = None,
     ) -> jax.Array:
         """Traverse latent ``dim`` of ``x``'s posterior mean under one condition ``y`` (required)."""
-        return self._latent_traversal(x, dim, range_vals, steps, rngs, y=self._single_condition(y))
+        return decode_sweep(self, x, dim, range_vals, steps, rngs, y=self._single_condition(y))
 
     def _single_condition(self, y: Any) -> Any:
         """One condition for a whole interpolation/traversal: a label or a one-hot row ``(1, C)``."""

@@ -29,8 +29,9 @@ from typing import Any, ClassVar
 import jax
 from flax import nnx
 
-from artifex_plugins.vae.base import VAE, draw_key
 from artifex_plugins.vae._latents import CodeUsage, EMAState, VectorQuantizedLatent
+from artifex_plugins.vae._submodules import draw_key
+from artifex_plugins.vae.base import VAE
 
 __all__ = ["CodeUsage", "EMAState", "VQVAE"]
 
