@@ -375,7 +375,7 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
     if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
         err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
     _setup_jax(no_compile_cache)
-    from artifex_core.training._checkpoint import CheckpointError
+    from artifex_core.training._manifest import CheckpointError
     from artifex_core.training._progress import RichProgress
     from artifex_core.training._run import run_plan
     from artifex_core.training._trainer import NonFiniteLossError

@@ -37,7 +37,8 @@ from artifex_core.training._run_lock import RunLock, RunLockedError
 
 if TYPE_CHECKING:
     from artifex_core.training._trainer import NonFiniteLossError, Trainer
-    from artifex_core.training._checkpoint import CheckpointError, CheckpointWarning, Checkpointer
+    from artifex_core.training._checkpoint import CheckpointWarning, Checkpointer
+    from artifex_core.training._manifest import CheckpointError
     from artifex_core.training._curves import CurvesCallback
     from artifex_core.training._compile_cache import compile_cache_disabled, enable_compile_cache
     from artifex_core.training._evaluate import EVALUATION_FILE, EvaluationProgress, MetricOptionError, evaluate_run, load_test_split, read_evaluation, save_evaluation, select_metrics
@@ -143,7 +144,7 @@ __all__ = [
 _LAZY = {
     "NonFiniteLossError": "artifex_core.training._trainer",
     "Trainer": "artifex_core.training._trainer",
-    "CheckpointError": "artifex_core.training._checkpoint",
+    "CheckpointError": "artifex_core.training._manifest",
     "CheckpointWarning": "artifex_core.training._checkpoint",
     "Checkpointer": "artifex_core.training._checkpoint",
     "CurvesCallback": "artifex_core.training._curves",

@@ -30,7 +30,8 @@ from artifex_core.data._dataset import Dataset
 from artifex_core.data._feeding import HostFeeder, eval_batches
 from artifex_core.data._pipeline import DeviceSplit, epoch_permutation, host_splits, put_split
 from artifex_core.training._callbacks import Callback, FitResult
-from artifex_core.training._checkpoint import CheckpointError, Checkpointer
+from artifex_core.training._checkpoint import Checkpointer
+from artifex_core.training._manifest import CheckpointError
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._loggers import JsonlLogger, LoggerGroup
 from artifex_core.training._groups import optimizer_groups_of
