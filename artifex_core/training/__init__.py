@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
     from artifex_core.training._sampling import SampleResult, draw_samples, make_sampler, resolve_sampler, sampler_cache_path
     from artifex_core.training._state_paths import legacy_state_paths
-    from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
+    from artifex_core.training._step_loss import scalar_metrics
+    from artifex_core.training._steps import StepSpec, make_train_step
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
 __all__ = [
@@ -191,7 +192,7 @@ _LAZY = {
     "legacy_state_paths": "artifex_core.training._state_paths",
     "StepSpec": "artifex_core.training._steps",
     "make_train_step": "artifex_core.training._steps",
-    "scalar_metrics": "artifex_core.training._steps",
+    "scalar_metrics": "artifex_core.training._step_loss",
     "log_scalars": "artifex_core.training._tracking",
     "record_scalars": "artifex_core.training._tracking",
     "run_params": "artifex_core.training._tracking",
