@@ -56,6 +56,7 @@ _COMMAND_MODULES = (
     "artifex_core.cli._registry_cmds",
     "artifex_core.cli._build_cmds",
     "artifex_core.cli._train_cmds",
+    "artifex_core.cli._sample_cmds",
     "artifex_core.cli._evaluate_cmds",
     "artifex_core.cli._report_cmds",
     "artifex_core.cli._data_cmds",

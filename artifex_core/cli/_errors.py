@@ -59,7 +59,7 @@ def load_run_or_exit(run_dir: Any, checkpoint: str) -> Any:
     Example:
         >>> # run = load_run_or_exit(Path("runs/mnist"), "best")
     """
-    from artifex_core.training._checkpoint import CheckpointError
+    from artifex_core.training._manifest import CheckpointError
     from artifex_core.training._run import load_run
     from artifex_core.training._run_dir import RunDirError
 

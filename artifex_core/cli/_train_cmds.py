@@ -1,11 +1,13 @@
-"""``artifex train`` and ``sample``. Importing this module imports no JAX.
+"""``artifex train``: read the configs, join a multi-process run, plan and run it. Importing this module
+imports no JAX.
+
+What it prints when the run ends is :mod:`~artifex_core.cli._train_summary`'s; ``artifex sample`` is
+:mod:`~artifex_core.cli._sample_cmds`.
 
 Example:
     $ artifex train                                   # the default MLP VAE on the packaged MNIST
     $ artifex train --model vqvae --epochs 5 --out runs/vq
     $ artifex train --resume --out runs/vq            # continue a killed run where it stopped
-    $ artifex sample runs/vq -n 64 -o samples.png
-    $ artifex sample runs/mnist --sampler gmm --sampler-option n_components=10
 """
 
 from __future__ import annotations
@@ -14,16 +16,14 @@ import datetime as _dt
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from artifex_core.cli._errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail, load_run_or_exit, out_console
-
-if TYPE_CHECKING:  # pragma: no cover
-    from artifex_core.training._run import TrainingRun
+from artifex_core.cli._errors import EXIT_FAILURE, CliFailure, UsageError, cli_errors, err_console, fail
+from artifex_core.cli._jax_setup import quiet_absl, setup_jax
+from artifex_core.cli._train_summary import print_summary, run_summary
 
 __all__ = ["register"]
 
@@ -36,8 +36,6 @@ SetOption = Annotated[
         "everything else to the model config (dotted keys reach into parameters).",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
-CheckpointOption = Annotated[str, typer.Option("--checkpoint", help="latest, best or an epoch number.")]
 
 
 def _failure(message: str) -> typer.Exit:
@@ -54,20 +52,6 @@ def _default_out(model: str, dataset: str) -> Path:
     name = Path(dataset).stem if "/" in dataset or dataset.endswith(".npz") else dataset
     model = model.rpartition(":")[2]  # a qualified id's short name: no ':' in the folder name
     return Path("runs") / f"{model}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}"
-
-
-def _quiet_absl() -> None:
-    import logging
-
-    logging.getLogger("absl").setLevel(logging.CRITICAL)  # errors are reported once, by cli_errors
-
-
-def _setup_jax(no_compile_cache: bool) -> None:
-    _quiet_absl()
-    if not no_compile_cache:
-        from artifex_core.training._compile_cache import enable_compile_cache
-
-        enable_compile_cache()
 
 
 def _train_config(train_part: dict[str, Any]) -> Any:
@@ -88,56 +72,6 @@ def _train_config(train_part: dict[str, Any]) -> Any:
                 line = f"train.{msg}" if ":" in msg.split(" ")[0] else f"train: {msg}"
             err_console.print(f"[bold red]error:[/] {line.replace('[', chr(92) + '[')}", highlight=False)
         raise typer.Exit(2) from None
-
-
-def _summary(run: TrainingRun) -> dict[str, Any]:
-    result, records = run.result, run.run_dir.read_metrics()
-    best = next((r for r in records if r.get("epoch") == result.best_epoch), None)
-    return {
-        "run_dir": str(run.run_dir.path),
-        "model": run.model_config.model,
-        "dataset": run.dataset.name,
-        "epochs": run.train_config.epochs,
-        "resumed_from_epoch": result.start_epoch,
-        "final": result.final or (records[-1] if records else {}),
-        "best_epoch": result.best_epoch,
-        "best_test": (best or {}).get("test"),
-        "elapsed_s": round(result.elapsed_s, 3),
-        "pictures": [p.name for p in run.pictures] + (["curves.png"] if (run.run_dir.path / "curves.png").is_file() else []),
-    }
-
-
-def _print_summary(run: TrainingRun, summary: dict[str, Any]) -> None:
-    records = run.run_dir.read_metrics()
-    # a terminal gets the first 2 and last 10 epochs; a pipe or a file (a log) gets every epoch, unwrapped
-    terminal = out_console.is_terminal
-    shown = records if len(records) <= 12 or not terminal else records[:2] + records[-10:]
-    terms = sorted({k for r in shown for k in r.get("test", {}) if k != "loss"})
-    hidden = len(records) > len(shown)
-    caption = f"epochs {records[2]['epoch']}-{records[-11]['epoch']} not shown: see metrics.jsonl" if hidden else None
-    table = Table(title="training summary", box=None, header_style="bold", caption=caption)
-    for col in ("epoch", "train loss", "test loss", *[f"test {t}" for t in terms], "time s", "ex/s"):
-        table.add_column(col, justify="right", no_wrap=not terminal)
-    nan = float("nan")
-    for r in shown:
-        test = r.get("test", {})
-        table.add_row(
-            str(r["epoch"]), f"{r['train'].get('loss', nan):.3f}", f"{test.get('loss', nan):.3f}",
-            *[f"{test.get(t, nan):.3f}" for t in terms], f"{r.get('epoch_time_s', 0):.1f}",
-            f"{r.get('examples_per_s', 0):,.0f}",
-        )
-    if terminal:
-        out_console.print(table)
-    else:  # a pipe or a file has no width to fit: print the table at its natural width, nothing cut
-        from rich.console import Console
-
-        Console(file=out_console.file, width=10_000, highlight=False).print(table)
-    out_console.print(f"run folder: {summary['run_dir']}")
-    if summary["best_epoch"] is not None and summary["best_test"]:
-        out_console.print(f"best epoch: {summary['best_epoch']} (test loss {summary['best_test'].get('loss', nan):.3f})")
-    if summary["pictures"]:
-        out_console.print(f"pictures: {', '.join(summary['pictures'])}")
-    out_console.print(f"time: {summary['elapsed_s']:.1f} s")
 
 
 def train_cmd(
@@ -299,7 +233,7 @@ def _join_distributed(
         return True
     if out is None:
         raise UsageError("a multi-process run needs --out RUN_DIR: every process must name the same run folder")
-    _quiet_absl()
+    quiet_absl()
     _keep_stdout_for_python()
     try:
         initialize_distributed(spec)
@@ -355,7 +289,7 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
     from artifex_core.training._plan import RunSetupError, plan_run
     from artifex_core.training._run_dir import RunDirError
 
-    _quiet_absl()
+    quiet_absl()
     default_model = ModelConfig.model_fields["model"].default
     run_dir = out or _default_out(str(model_part.get("model", default_model)), train_cfg.dataset)
     from artifex_core.training._distributed import DistributedStepError, agree
@@ -374,8 +308,8 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         raise _failure(str(exc)) from None
     if not (quiet or resume):  # named before training, not when it ends: the folder to watch or to --resume
         err_console.print(f"run folder: {escape(str(plan.run_dir.path))}", highlight=False)
-    _setup_jax(no_compile_cache)
-    from artifex_core.training._checkpoint import CheckpointError
+    setup_jax(no_compile_cache)
+    from artifex_core.training._manifest import CheckpointError
     from artifex_core.training._progress import RichProgress
     from artifex_core.training._run import run_plan
     from artifex_core.training._trainer import NonFiniteLossError
@@ -391,112 +325,14 @@ def _train(model_part: dict[str, Any], train_cfg: Any, out: Path | None, resume:
         raise _failure(str(exc)) from None
     finally:
         progress.close()
-    summary = _summary(run)
+    summary = run_summary(run)
     if as_json:
         _echo_json(summary)
     elif not quiet:
-        _print_summary(run, summary)
-
-
-def _sampler_options(given: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings as a dict (values read as JSON when they parse, else kept as text)."""
-    options: dict[str, Any] = {}
-    for item in given:
-        key, eq, raw = item.partition("=")
-        if not eq or not key.strip():
-            raise UsageError(f"--sampler-option must be KEY=VALUE (e.g. n_components=10), got {item!r}")
-        try:
-            options[key.strip()] = json.loads(raw)
-        except ValueError:
-            options[key.strip()] = raw
-    return options
-
-
-def sample_cmd(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `artifex train`.")],
-    n: Annotated[
-        int | None,
-        typer.Option("-n", "--num", min=1, help="Number of samples. \\[default: 64; conditional: 10 per class]"),
-    ] = None,
-    temperature: Annotated[float, typer.Option("--temperature", "-t", help="Prior temperature (> 0).")] = 1.0,
-    label: Annotated[
-        int | None, typer.Option("--label", "-l", help="Class of every sample (conditional models; default: all).")
-    ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="PNG to write. \\[default: RUN_DIR/sample.png]")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
-    nrow: Annotated[
-        int | None, typer.Option("--nrow", min=1, help="Images per row (conditional: per class). \\[default: 8]")
-    ] = None,
-    checkpoint: CheckpointOption = "latest",
-    sampler: Annotated[
-        str | None,
-        typer.Option("--sampler", help="A registered sampler (`artifex list samplers`): prior, gmm, ... "
-                     "\\[default: the model's own, else prior]"),
-    ] = None,
-    sampler_option: Annotated[
-        list[str] | None,
-        typer.Option("--sampler-option", help="A sampler option KEY=VALUE (repeatable), e.g. n_components=10."),
-    ] = None,
-    refit: Annotated[bool, typer.Option("--refit", help="Fit the sampler again even when its cached state matches.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Draw samples from a trained run and save them as a PNG grid (conditional: one row per class). A fitted
-    sampler (gmm) is fitted once on the training images and cached in RUN_DIR/samplers/."""
-    with cli_errors():
-        sampler_options = _sampler_options(sampler_option or [])
-        if sampler is not None:
-            from artifex_core._registry import samplers
-
-            samplers.entry(sampler)  # an unknown name is a usage error (with "did you mean") before loading
-        if temperature <= 0:
-            raise UsageError(f"--temperature must be > 0, got {temperature}")
-        if output is not None and output.suffix.lower() != ".png":
-            raise UsageError(f"--output must be a .png file, got {str(output)!r}")
-        _setup_jax(False)
-        import numpy as np
-
-        from artifex_core.training._pictures import class_grid
-        from artifex_core._visualize import save_image_grid
-
-        loaded = load_run_or_exit(run_dir, checkpoint)
-        mcfg, labels = loaded.model_config, None
-        if mcfg.conditional:
-            classes = int(mcfg.num_classes or 0)
-            if label is not None and not 0 <= label < classes:
-                raise UsageError(f"--label must lie in 0..{classes - 1}, got {label}")
-            if label is None:  # one row per class, the same number of samples in each
-                try:
-                    labels, nrow = class_grid(classes, n, nrow)
-                except ValueError as exc:
-                    raise UsageError(f"{exc}; or draw one class with --label") from None
-                n = len(labels)
-            else:
-                labels = np.full(n or 64, label)
-        elif label is not None:
-            raise UsageError(f"--label needs a conditional model; {mcfg.model!r} is not conditional")
-        n, nrow = n or 64, nrow or 8
-        from artifex_core._sampler import SamplerError
-        from artifex_core.training._sampling import draw_samples
-
-        try:
-            drawn = draw_samples(loaded, n, sampler=sampler, options=sampler_options, seed=seed,
-                                 temperature=temperature, labels=labels, refit=refit)
-        except SamplerError as exc:
-            raise UsageError(str(exc)) from None
-        path = save_image_grid(drawn.images, output or loaded.run_dir.path / "sample.png", nrow=nrow)
-        info = {"path": str(path), "n": n, "temperature": temperature, "label": label, "checkpoint_epoch": loaded.epoch,
-                "sampler": drawn.sampler, "sampler_options": drawn.options, "fitted": drawn.fitted,
-                "sampler_state": None if drawn.state_path is None else str(drawn.state_path)}
-        if as_json:
-            _echo_json(info)
-        else:
-            how = drawn.sampler.rpartition(":")[2]
-            if drawn.state_path is not None:
-                how += ", fitted now" if drawn.fitted else ", cached fit"
-            out_console.print(f"wrote {path} ({n} samples, sampler {how}, temperature {temperature}, epoch {loaded.epoch})")
+        print_summary(run, summary)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``train`` and ``sample`` to ``app`` (``evaluate``: :mod:`artifex_core.cli._evaluate_cmds`)."""
+    """Add ``train`` to ``app`` (``sample``: :mod:`artifex_core.cli._sample_cmds`; ``evaluate``:
+    :mod:`artifex_core.cli._evaluate_cmds`)."""
     app.command("train")(train_cmd)
-    app.command("sample")(sample_cmd)

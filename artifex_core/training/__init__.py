@@ -37,7 +37,8 @@ from artifex_core.training._run_lock import RunLock, RunLockedError
 
 if TYPE_CHECKING:
     from artifex_core.training._trainer import NonFiniteLossError, Trainer
-    from artifex_core.training._checkpoint import CheckpointError, CheckpointWarning, Checkpointer
+    from artifex_core.training._checkpoint import CheckpointWarning, Checkpointer
+    from artifex_core.training._manifest import CheckpointError
     from artifex_core.training._curves import CurvesCallback
     from artifex_core.training._compile_cache import compile_cache_disabled, enable_compile_cache
     from artifex_core.training._evaluate import EVALUATION_FILE, EvaluationProgress, MetricOptionError, evaluate_run, load_test_split, read_evaluation, save_evaluation, select_metrics
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
     from artifex_core.training._run import LoadedRun, TrainingRun, build_model, load_run, run_plan, run_training
     from artifex_core.training._sampling import SampleResult, draw_samples, make_sampler, resolve_sampler, sampler_cache_path
     from artifex_core.training._state_paths import legacy_state_paths
-    from artifex_core.training._steps import StepSpec, make_train_step, scalar_metrics
+    from artifex_core.training._step_loss import scalar_metrics
+    from artifex_core.training._steps import StepSpec, make_train_step
     from artifex_core.training._tracking import log_scalars, record_scalars, run_params
 
 __all__ = [
@@ -143,7 +145,7 @@ __all__ = [
 _LAZY = {
     "NonFiniteLossError": "artifex_core.training._trainer",
     "Trainer": "artifex_core.training._trainer",
-    "CheckpointError": "artifex_core.training._checkpoint",
+    "CheckpointError": "artifex_core.training._manifest",
     "CheckpointWarning": "artifex_core.training._checkpoint",
     "Checkpointer": "artifex_core.training._checkpoint",
     "CurvesCallback": "artifex_core.training._curves",
@@ -190,7 +192,7 @@ _LAZY = {
     "legacy_state_paths": "artifex_core.training._state_paths",
     "StepSpec": "artifex_core.training._steps",
     "make_train_step": "artifex_core.training._steps",
-    "scalar_metrics": "artifex_core.training._steps",
+    "scalar_metrics": "artifex_core.training._step_loss",
     "log_scalars": "artifex_core.training._tracking",
     "record_scalars": "artifex_core.training._tracking",
     "run_params": "artifex_core.training._tracking",

@@ -14,17 +14,14 @@ write (a full disk) still ends the run with that error; a kill -9 mid-write leav
 folder (removed by the next writer) or a renamed checkpoint whose manifest is missing or complete, exactly as a
 synchronous save would.
 
-Each checkpoint also gets ``artifex-manifest.json``: the size and SHA-256 of every file and the path, shape
-and dtype of every array. A restore verifies all of it before reading (a checkpoint without a manifest, as
-artifex 0.1 wrote them, is verified by its structure and a full read), so a truncated or garbled checkpoint
-is a :class:`CheckpointError` naming it, and :meth:`Checkpointer.restore_first_good` falls back to the
-next one.
+Each checkpoint also gets ``artifex-manifest.json`` (:mod:`~artifex_core.training._manifest`): the size and
+SHA-256 of every file and the path, shape and dtype of every array. A restore verifies all of it before
+reading (a checkpoint without a manifest, as artifex 0.1 wrote them, is verified by its structure and a full
+read), so a truncated or garbled checkpoint is a :class:`CheckpointError` naming it, and
+:meth:`Checkpointer.restore_first_good` falls back to the next one.
 
 A checkpoint written before a model's code moved some of its arrays still restores: the restore methods take
-``legacy_paths``, the model's old -> current path prefixes
-(:func:`~artifex_core.training.legacy_state_paths` collects what its modules declare), applied
-only when the stored arrays do not fit the template as they are but do after renaming. The files are
-verified as stored; only the names change on the way in.
+``legacy_paths`` (see :mod:`~artifex_core.training._legacy_restore`).
 
 Example:
     >>> import tempfile, jax.numpy as jnp
@@ -39,8 +36,6 @@ Example:
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -56,12 +51,13 @@ import orbax.checkpoint as ocp
 from orbax.checkpoint.checkpoint_managers import preservation_policy as pp
 
 from artifex_core._atomic import atomic_write
-from artifex_core.training._sharding import put_on_mesh
-from artifex_core.training._state_paths import StatePath, keystr_names, path_names, rename_paths
+from artifex_core.training._legacy_restore import manifest_renames, restore_renamed
+from artifex_core.training._manifest import MANIFEST, CheckpointError, compare, manifest_text, short_error, verify_files
+from artifex_core.training._savable import from_savable, signature, to_savable
+from artifex_core.training._state_paths import StatePath
 
-__all__ = ["CheckpointError", "CheckpointWarning", "Checkpointer", "from_savable", "to_savable"]
+__all__ = ["CheckpointWarning", "Checkpointer"]
 
-MANIFEST = "artifex-manifest.json"
 QUARANTINE = "checkpoints.damaged"
 
 # artifex reports checkpoint errors itself, in one line; orbax's own logging (and asyncio's, for the writes
@@ -70,103 +66,8 @@ for _name in ("absl", "orbax", "orbax.checkpoint", "asyncio"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: missing, damaged, or of another model's structure."""
-
-
 class CheckpointWarning(UserWarning):
     """A damaged checkpoint was skipped in favour of an older one."""
-
-
-def _short(exc: BaseException) -> str:
-    """The first line of an error, named by its type, without a library's multi-line dump."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _signature(tree: Any) -> dict[str, list[Any]]:
-    """``{path: [shape, dtype]}`` of every array of ``tree`` (keys as their raw data)."""
-    flat = jax.tree_util.tree_flatten_with_path(to_savable(tree))[0]
-    return {jax.tree_util.keystr(p): [list(x.shape), str(x.dtype)] for p, x in flat}
-
-
-def _named_signature(tree: Any) -> dict[StatePath, list[Any]]:
-    """``{names: [shape, dtype]}`` of every array of ``tree`` (paths as :func:`path_names`)."""
-    flat = jax.tree_util.tree_flatten_with_path(to_savable(tree))[0]
-    return {path_names(p): [list(x.shape), str(x.dtype)] for p, x in flat}
-
-
-def _state_roots(template: Any) -> list[StatePath]:
-    """Where model-state subtrees (``nnx.State``: params, the rest, optimizer moments) start in ``template``."""
-    from flax import nnx
-
-    flat = jax.tree_util.tree_flatten_with_path(template, is_leaf=lambda x: isinstance(x, nnx.State))[0]
-    roots = [path_names(p) for p, x in flat if isinstance(x, nnx.State)]
-    return roots or [()]
-
-
-def _migration(
-    stored: dict[StatePath, list[Any]], template: Any, legacy_paths: Mapping[StatePath, StatePath]
-) -> dict[StatePath, StatePath] | None:
-    """Stored name -> template name when ``stored`` (a signature) fits ``template`` after the renames, else None."""
-    renamed = rename_paths(stored, legacy_paths, _state_roots(template))
-    if len(set(renamed.values())) != len(renamed) or all(k == v for k, v in renamed.items()):
-        return None
-    moved = {renamed[k]: v for k, v in stored.items()}
-    return renamed if moved == _named_signature(template) else None
-
-
-def _digests(folder: Path) -> dict[str, list[Any]]:
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != MANIFEST:
-            h = hashlib.sha256()
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            out[path.relative_to(folder).as_posix()] = [path.stat().st_size, h.hexdigest()]
-    return out
-
-
-def _describe(what: str, key: str, expected: list[Any], found: list[Any]) -> str:
-    if what == "file":
-        (want_size, _), (size, _) = expected, found
-        if size < want_size:
-            return f"file {key} is truncated ({size} of {want_size} bytes)"
-        if size != want_size:
-            return f"file {key} has {size} bytes, expected {want_size}"
-        return f"file {key} fails its SHA-256 check"
-    return f"array {key} is {expected[1]}{tuple(expected[0])} in the checkpoint but {found[1]}{tuple(found[0])} here"
-
-
-def _compare(expected: dict[str, list[Any]], found: dict[str, list[Any]], what: str) -> str | None:
-    """The first difference between the checkpoint's signature (``expected``) and what is here, or None."""
-    for key in expected:
-        if key not in found:
-            return f"file {key} is missing" if what == "file" else f"array {key} of the checkpoint is not in this model"
-        if expected[key] != found[key]:
-            return _describe(what, key, expected[key], found[key])
-    extra = sorted(set(found) - set(expected))
-    if not extra:
-        return None
-    return f"unexpected file {extra[0]}" if what == "file" else f"array {extra[0]} of this model is not in the checkpoint"
-
-
-def _is_key(x: Any) -> bool:
-    return isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
-def to_savable(tree: Any) -> Any:
-    """Replace typed PRNG keys by their ``uint32`` key data."""
-    return jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
-
-
-def from_savable(tree: Any, template: Any) -> Any:
-    """Re-wrap key data as typed keys wherever ``template`` (same structure) holds a key."""
-    return jax.tree.map(
-        lambda x, t: jax.random.wrap_key_data(x, impl=jax.random.key_impl(t)) if _is_key(t) else x, tree, template
-    )
 
 
 class Checkpointer:
@@ -218,7 +119,7 @@ class Checkpointer:
         self.wait()
         if epoch in self._mgr.all_steps():
             self._mgr.delete(epoch)
-        signature = _signature(state)
+        arrays = signature(state)
         savable = to_savable(state)
         if self.async_save:  # the write outlives this call; the trainer's next step donates the state's buffers
             savable = jax.tree.map(lambda x: jnp.array(x, copy=True) if isinstance(x, jax.Array) else x, savable)
@@ -231,24 +132,23 @@ class Checkpointer:
             force=True,
         )
         if not self.async_save:
-            self._finish(epoch, signature)
+            self._finish(epoch, arrays)
             return
         self._pending = threading.Thread(
-            target=self._finish_in_background, args=(epoch, signature), name=f"artifex-checkpoint-{epoch}", daemon=True
+            target=self._finish_in_background, args=(epoch, arrays), name=f"artifex-checkpoint-{epoch}", daemon=True
         )
         self._pending.start()
 
-    def _finish(self, epoch: int, signature: dict[str, list[Any]]) -> None:
+    def _finish(self, epoch: int, arrays: dict[str, list[Any]]) -> None:
         """Wait for orbax's commit of ``epoch``, then write its manifest (process 0)."""
         self._mgr.wait_until_finished()
         if jax.process_index() == 0:
             folder = self.directory / str(epoch)
-            manifest = {"format": 1, "epoch": epoch, "files": _digests(folder), "arrays": signature}
-            atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+            atomic_write(folder / MANIFEST, manifest_text(folder, epoch, arrays))
 
-    def _finish_in_background(self, epoch: int, signature: dict[str, list[Any]]) -> None:
+    def _finish_in_background(self, epoch: int, arrays: dict[str, list[Any]]) -> None:
         try:
-            self._finish(epoch, signature)
+            self._finish(epoch, arrays)
         except BaseException as exc:  # noqa: BLE001 - re-raised by wait() in the caller's thread
             self._pending_error = exc
 
@@ -299,30 +199,17 @@ class Checkpointer:
     ) -> dict[StatePath, StatePath] | None:
         """:meth:`verify`; returns the renames to apply when the manifest's arrays fit only after them."""
         self.wait()
-        folder = self.directory / str(epoch)
         where = f"checkpoint {epoch} in {self.directory}"
-        manifest_path = folder / MANIFEST
-        if not manifest_path.is_file():
+        manifest = verify_files(self.directory / str(epoch), where)
+        if manifest is None or template is None:
             return None
-        try:
-            manifest = json.loads(manifest_path.read_text())
-            files, arrays = manifest["files"], manifest["arrays"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"{where} is damaged: its {MANIFEST} is unreadable ({_short(exc)})") from None
-        problem = _compare(files, _digests(folder), "file")
-        if problem is not None:
-            raise CheckpointError(f"{where} is damaged: {problem}")
-        if template is None:
-            return None
-        problem = _compare(arrays, _signature(template), "array")
+        arrays = manifest["arrays"]
+        problem = compare(arrays, signature(template), "array")
         if problem is None:
             return None
-        if legacy_paths and isinstance(arrays, dict):
-            names = {k: keystr_names(k) for k in arrays}
-            stored = {n: arrays[k] for k, n in names.items() if n is not None}
-            renames = _migration(stored, template, legacy_paths) if len(stored) == len(arrays) else None
-            if renames is not None:
-                return renames
+        renames = manifest_renames(arrays, template, legacy_paths)
+        if renames is not None:
+            return renames
         raise CheckpointError(f"{where} does not fit this model: {problem}")
 
     def restore(
@@ -357,7 +244,7 @@ class Checkpointer:
                 epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore())
             )
             state, meta = out["state"], dict(out["meta"])
-            problem = _compare(_signature(state), _signature(template), "array")
+            problem = compare(signature(state), signature(template), "array")
         except Exception as exc:  # noqa: BLE001 - any library failure here means an unreadable checkpoint
             if legacy_paths and not has_manifest:  # artifex 0.1: the structure is known only by reading it
                 try:
@@ -367,7 +254,7 @@ class Checkpointer:
             verdict = "is damaged" if has_manifest else (
                 "is damaged or does not fit this model"  # without a manifest the two look alike
             )
-            raise CheckpointError(f"checkpoint {epoch} in {self.directory} {verdict}: {_short(exc)}") from None
+            raise CheckpointError(f"checkpoint {epoch} in {self.directory} {verdict}: {short_error(exc)}") from None
         if problem is not None:
             if legacy_paths and not has_manifest:
                 return self._restore_renamed(epoch, template, None, legacy_paths)
@@ -381,33 +268,9 @@ class Checkpointer:
         renames: Mapping[StatePath, StatePath] | None,
         legacy_paths: Mapping[StatePath, StatePath] | None = None,
     ) -> tuple[Any, dict[str, Any]]:
-        """Read checkpoint ``epoch`` as stored, rename its arrays (``renames``, or derived from ``legacy_paths``)
-        and place them like ``template``'s."""
+        """:func:`~artifex_core.training._legacy_restore.restore_renamed` of checkpoint ``epoch``."""
         where = f"checkpoint {epoch} in {self.directory}"
-        try:
-            out = self._mgr.restore(
-                epoch, args=ocp.args.Composite(state=ocp.args.StandardRestore(), meta=ocp.args.JsonRestore())
-            )
-        except Exception as exc:  # noqa: BLE001 - any library failure here means an unreadable checkpoint
-            raise CheckpointError(f"{where} is damaged: {_short(exc)}") from None
-        stored = {path_names(p): x for p, x in jax.tree_util.tree_flatten_with_path(out["state"])[0]}
-        if renames is None:
-            signature = {k: [list(x.shape), str(x.dtype)] for k, x in stored.items()}
-            renames = _migration(signature, template, legacy_paths or {})
-            if renames is None:
-                raise CheckpointError(f"{where} does not fit this model, even with its legacy state paths")
-        arrays = {renames.get(k, k): x for k, x in stored.items()}
-        savable = to_savable(template)
-        flat, treedef = jax.tree_util.tree_flatten_with_path(savable)
-        leaves = []
-        for path, like in flat:
-            name = path_names(path)
-            value = arrays.get(name)
-            if value is None or tuple(value.shape) != tuple(like.shape) or value.dtype != like.dtype:
-                raise CheckpointError(f"{where} does not fit this model: array {jax.tree_util.keystr(path)} differs")
-            leaves.append(put_on_mesh(value, like.sharding) if isinstance(like, jax.Array) else value)
-        state = jax.tree_util.tree_unflatten(treedef, leaves)
-        return from_savable(state, template), dict(out["meta"])
+        return restore_renamed(self._mgr, epoch, where, template, renames, legacy_paths)
 
     def restore_first_good(
         self,

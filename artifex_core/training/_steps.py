@@ -7,8 +7,9 @@ The step merges them, calls the model's own ``loss_fn(batch=..., step=...)``, sp
 ``nnx.jit`` on CPU (see ARCHITECTURE.md). ``num_steps > 1`` runs that many steps in one dispatch with
 ``lax.scan``; metrics come back as ``(num_steps,)`` arrays and stay on the device until the trainer fetches them.
 
-:func:`make_steps` does it all for the trainer: split the model, put its state on the devices, initialise the
-optimizer and make both steps.
+What a step computes from the model's loss (the batch, the metrics kept, per-group gradients) is
+:mod:`~artifex_core.training._step_loss`. :func:`make_steps` does it all for the trainer: split the model,
+put its state on the devices, initialise the optimizer and make both steps.
 
 Example:
     >>> # steps, leaves = make_steps(model, tx, StepSpec(batch_size=128), replicated)
@@ -19,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -32,8 +33,9 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex_core.data._pipeline import DeviceSplit, dynamic_binarize, gather_batch, to_float
 from artifex_core.training._sharding import put_on_mesh
-from artifex_core.training._groups import MAIN_GROUP, ParamGroup, label_of
+from artifex_core.training._groups import ParamGroup, label_of
 from artifex_core.training._state_paths import path_names
+from artifex_core.training._step_loss import group_gradients, make_batch, scalar_metrics
 
 __all__ = [
     "EVAL_STEP",
@@ -43,9 +45,7 @@ __all__ = [
     "make_flat_stream_step",
     "make_flat_train_step",
     "make_steps",
-    "group_gradients",
     "make_train_step",
-    "scalar_metrics",
     "split_params",
 ]
 
@@ -88,80 +88,6 @@ def split_params(model: nnx.Module) -> tuple[nnx.GraphDef[nnx.Module], nnx.State
     graphdef, params, *others = nnx.split(model, nnx.Param, ...)
     (rest,) = others
     return graphdef, params, rest
-
-
-def scalar_metrics(losses: dict[str, Any], aliases: Collection[str] = ()) -> dict[str, jax.Array]:
-    """The scalar entries of a ``loss_fn`` result as ``float32``, without the keys the model declares as
-    aliases (its ``loss_aliases``, e.g. ``total_loss`` for ``loss``).
-
-    Raises:
-        KeyError: If there is no ``"loss"``.
-    """
-    if "loss" not in losses:
-        raise KeyError(f"loss_fn must return a dict with 'loss'; got keys {sorted(losses)}")
-    out = {}
-    for key, value in losses.items():
-        if key in aliases:
-            continue
-        arr = jnp.asarray(value) if not isinstance(value, jax.Array) else value
-        if arr.ndim == 0 and jnp.issubdtype(arr.dtype, jnp.number):
-            out[key] = arr.astype(jnp.float32)
-    return out
-
-
-def _make_batch(x: jax.Array, y: jax.Array | None, conditional: bool) -> Any:
-    if conditional:
-        if y is None:
-            raise ValueError("a conditional model needs a labelled dataset")
-        return {"x": x, "y": y}
-    return x
-
-
-def group_gradients(
-    loss_of: Callable[[Any], tuple[dict[str, jax.Array], Any]], params: Any, groups: tuple[tuple[str, ParamGroup], ...]
-) -> tuple[Any, dict[str, jax.Array], Any]:
-    """Each group's parameters' gradient of that group's loss only (``main``: of ``"loss"``), in one tree.
-
-    ``loss_of(params) -> (losses, aux)`` runs the model once (one forward pass, one backward pass per group,
-    by ``jax.vjp``). Returns ``(grads, group_grad_norms, aux)``.
-
-    Raises:
-        KeyError: A group's loss that ``losses`` does not hold (naming the group and the keys there are).
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> def loss_of(p):
-        ...     return {"loss": (p["a"] * p["b"]).sum(), "b_loss": (p["b"] ** 2).sum()}, None
-        >>> grads, norms, _ = group_gradients(loss_of, {"a": jnp.ones(1), "b": 3 * jnp.ones(1)},
-        ...                                   (("b_group", ParamGroup("b", loss="b_loss")),))
-        >>> float(grads["a"][0]), float(grads["b"][0])  # d(a*b)/da = b; d(b^2)/db = 2b
-        (3.0, 6.0)
-    """
-    named = dict(groups)
-    flat, treedef = jax.tree_util.tree_flatten_with_path(params)
-    labels = [label_of(path_names(path), named) for path, _ in flat]
-    losses, vjp_fn, aux = jax.vjp(lambda p: loss_of(p), params, has_aux=True)
-    wanted = [(MAIN_GROUP, "loss"), *((name, group.loss) for name, group in groups)]
-    for name, key in wanted:
-        if key not in losses:
-            raise KeyError(
-                f"parameter group {name!r} minimises {key!r}, which loss_fn does not return (keys: {sorted(losses)})"
-            )
-    chosen: list[Any] = [None] * len(flat)
-    norms: dict[str, jax.Array] = {}
-    for name, key in wanted:
-        if name not in labels:
-            continue
-        cotangent = {k: (jnp.ones_like(v) if k == key else jnp.zeros_like(v)) for k, v in losses.items()}
-        (grads,) = vjp_fn(cotangent)
-        leaves = jax.tree.leaves(grads)
-        mine = [leaf for leaf, label in zip(leaves, labels, strict=True) if label == name]
-        for i, label in enumerate(labels):
-            if label == name:
-                chosen[i] = leaves[i]
-        if name != MAIN_GROUP:
-            norms[f"grad_norm_{name}"] = optax.tree.norm(mine).astype(jnp.float32)
-    return jax.tree_util.tree_unflatten(treedef, chosen), norms, aux
 
 
 BatchOf = Callable[[Any, jax.Array], tuple[jax.Array, "jax.Array | None"]]
@@ -207,7 +133,7 @@ def _train_fn(
             x = jax.lax.with_sharding_constraint(x, spec.batch_sharding)
             if y is not None:
                 y = jax.lax.with_sharding_constraint(y, spec.batch_sharding)
-        batch = _make_batch(x, y, spec.conditional)
+        batch = make_batch(x, y, spec.conditional)
 
         def loss_of(p: Any) -> tuple[jax.Array, tuple[dict[str, Any], Any]]:
             model = nnx.merge(graphdef, p, rest, copy=True)
@@ -370,7 +296,7 @@ def make_eval_step(
         if batch_sharding is not None and x.shape[0] % batch_sharding.mesh.size == 0:
             x = jax.lax.with_sharding_constraint(x, batch_sharding)
         model = nnx.merge(graphdef, params, rest, copy=True)
-        losses = model.loss_fn(batch=_make_batch(x, y, conditional), step=jnp.asarray(EVAL_STEP, jnp.int32))
+        losses = model.loss_fn(batch=make_batch(x, y, conditional), step=jnp.asarray(EVAL_STEP, jnp.int32))
         return scalar_metrics(losses, getattr(model, "loss_aliases", ()))
 
     return evaluate

@@ -4,7 +4,7 @@ It needs only the model contract: ``model.train()`` / ``model.eval()`` and
 ``model.loss_fn(batch=..., step=...) -> {"loss": ..., ...}`` (``batch={"x", "y"}`` for conditional models).
 A trainer is built from a :class:`~artifex_core.training.FitPlan` (or a train config and a dataset, which
 are planned on the spot) and makes all of its state when constructed; :meth:`Trainer.fit` trains, and can be
-called again to continue.
+called again to continue. An epoch's dispatches of the jitted step are :mod:`~artifex_core.training._epoch`'s.
 
 Example:
     >>> # from artifex_core import ModelConfig, create_model
@@ -17,8 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,12 @@ from flax import nnx
 
 from artifex_core.data._dataset import Dataset
 from artifex_core.data._feeding import HostFeeder, eval_batches
-from artifex_core.data._pipeline import DeviceSplit, epoch_permutation, host_splits, put_split
+from artifex_core.data._pipeline import DeviceSplit, host_splits, put_split
 from artifex_core.training._callbacks import Callback, FitResult
-from artifex_core.training._checkpoint import CheckpointError, Checkpointer
+from artifex_core.training._checkpoint import Checkpointer
+from artifex_core.training._manifest import CheckpointError
 from artifex_core.training._config import TrainConfig
+from artifex_core.training._epoch import run_epoch
 from artifex_core.training._loggers import JsonlLogger, LoggerGroup
 from artifex_core.training._groups import optimizer_groups_of
 from artifex_core.training._optim import make_optimizer, make_schedule
@@ -53,18 +54,9 @@ class NonFiniteLossError(RuntimeError):
         self.step, self.epoch, self.last_good_epoch = step, epoch, last_good_epoch
 
 
-_IN_FLIGHT = 2
-"""Streamed dispatches the trainer lets the device queue before it waits for the oldest to finish."""
-
-
 def has_convolutions(model: nnx.Module) -> bool:
     """Whether ``model`` contains a convolution (these run slower inside ``lax.scan`` on CPU)."""
     return any(isinstance(node, (nnx.Conv, nnx.ConvTranspose)) for _, node in nnx.iter_graph(model))
-
-
-def _mean(chunks: list[dict[str, np.ndarray]]) -> dict[str, float]:
-    keys = chunks[0].keys() if chunks else ()
-    return {k: float(np.mean(np.concatenate([np.atleast_1d(c[k]) for c in chunks]))) for k in keys}
 
 
 class Trainer:
@@ -243,67 +235,6 @@ class Trainer:
             last_good,
         )
 
-    def _dispatches(self) -> Iterator[tuple[int, Callable[[], Any]]]:
-        """The epoch's dispatches: ``(steps, run)``, ``run()`` training them and returning their metrics."""
-        if self.feeder is not None:
-            order = np.asarray(jax.device_get(epoch_permutation(self._order_key, self.epoch, self.feeder.size)))
-            # at most _IN_FLIGHT dispatches queued on the device (their fed batches alive), besides the prefetched
-            # ones: asynchronous dispatch would otherwise queue every batch up to the next metrics fetch
-            in_flight: deque[Any] = deque()
-            for xs, ys, k in self.feeder.epoch(order, self.steps_per_epoch):
-                def fed(xs: jax.Array = xs, ys: jax.Array | None = ys, k: int = k) -> Any:
-                    assert self._stream_fn is not None
-                    self._state_leaves, metrics = self._stream_fn(
-                        self._state_leaves, xs, ys, self.binarize_key, self.step, k
-                    )
-                    in_flight.append(metrics)
-                    if len(in_flight) > _IN_FLIGHT:
-                        jax.block_until_ready(in_flight.popleft())
-                    return metrics
-
-                yield k, fed
-            return
-        assert self.train_split is not None
-        split = self.train_split
-        perm = epoch_permutation(self.shuffle_key, self.epoch, split.size)
-        perm = put_on_mesh(perm, replicated_sharding(self.mesh))
-        index = 0
-        while index < self.steps_per_epoch:
-            k = min(self.steps_per_dispatch, self.steps_per_epoch - index)
-
-            def gathered(index: int = index, k: int = k) -> Any:
-                self._state_leaves, metrics = self._train_fn(
-                    self._state_leaves, split, perm, self.binarize_key, self.step, index, k,
-                    num_steps=self.steps_per_dispatch,
-                )
-                return metrics
-
-            yield k, gathered
-            index += k
-
-    def _run_epoch(self) -> dict[str, float]:
-        cfg = self.config
-        pending: list[tuple[dict[str, Any], int]] = []
-        chunks: list[dict[str, np.ndarray]] = []
-        pending_first = self.step
-        index = 0
-        for k, run in self._dispatches():
-            metrics = run()
-            pending.append((metrics, k))
-            index += k
-            self.step += k
-            if self.step - pending_first >= cfg.log_every or index == self.steps_per_epoch:
-                fetched = jax.device_get(pending)
-                merged = {key: np.concatenate([f[key][:n] for f, n in fetched]) for key in fetched[0][0]}
-                self._check_finite(merged["loss"], pending_first, "training")
-                chunks.append(merged)
-                pending, pending_first = [], self.step
-                logged = {key: float(np.mean(v)) for key, v in merged.items()}
-                for cb in self.callbacks:
-                    cb.on_log(self, self.step, logged)
-                self.loggers.call("on_log", self, self.step, logged)
-        return _mean(chunks)
-
     def fit(self, epochs: int | None = None, *, resume: bool = False) -> FitResult:
         """Train ``epochs`` more epochs from where the trainer is; call it again to continue.
 
@@ -378,7 +309,7 @@ class Trainer:
             while self.epoch < last:
                 self.epoch += 1
                 t0 = time.perf_counter()
-                train_metrics = self._run_epoch()
+                train_metrics = run_epoch(self)
                 t1 = time.perf_counter()
                 test_metrics = self.evaluate()
                 self._check_finite(np.array([test_metrics.get("loss", 0.0)]), self.step, "test")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +130,9 @@ def test_list_and_info_show_the_samplers() -> None:
     info = json.loads(runner.invoke(app, ["info", "gmm", "--json"]).stdout)
     params = {p["name"]: p["default"] for p in info["parameters"]}
     assert info["kind"] == "samplers" and params["n_components"] in (10, "10")
+
+
+def test_sample_module_imports_no_jax() -> None:
+    code = "import sys, artifex_core.cli._sample_cmds; print('jax' in sys.modules, 'flax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False False"

@@ -173,14 +173,14 @@ def test_summary_table_elides_only_on_a_terminal_and_says_so(terminal: bool, mon
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from types import SimpleNamespace
 
-    from artifex_core.cli import _train_cmds as train_cmds
+    from artifex_core.cli import _train_summary as train_summary
 
     records = [{"epoch": e, "train": {"loss": 100.0 - e}, "test": {"loss": 90.0 - e, "kl_loss": 1.0},
                 "epoch_time_s": 1.0, "examples_per_s": 1000.0} for e in range(1, 21)]
     run = SimpleNamespace(run_dir=SimpleNamespace(read_metrics=lambda: records))
     summary = {"run_dir": "runs/x", "best_epoch": 20, "best_test": records[-1]["test"], "pictures": [], "elapsed_s": 1.0}
-    monkeypatch.setattr(train_cmds.out_console, "_force_terminal", terminal)
-    train_cmds._print_summary(run, summary)  # type: ignore[arg-type]
+    monkeypatch.setattr(train_summary.out_console, "_force_terminal", terminal)
+    train_summary.print_summary(run, summary)  # type: ignore[arg-type]
     out = capsys.readouterr().out
     epochs = [int(line.split()[0]) for line in out.splitlines() if line.split() and line.split()[0].isdigit()]
     if terminal:
@@ -323,8 +323,9 @@ def test_split_config_routes_train_fields() -> None:
     assert model == {"model": "beta_vae", "latent_dim": 3} and train == {"seed": 2, "epochs": 4}
 
 
-def test_train_module_imports_no_jax() -> None:
-    code = "import sys, artifex_core.cli._train_cmds; print('jax' in sys.modules, 'flax' in sys.modules)"
+@pytest.mark.parametrize("module", ["_train_cmds", "_train_summary", "_jax_setup"])
+def test_train_module_imports_no_jax(module: str) -> None:
+    code = f"import sys, artifex_core.cli.{module}; print('jax' in sys.modules, 'flax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
 

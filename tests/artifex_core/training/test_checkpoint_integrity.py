@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import pytest
 
 from artifex_core.training import CheckpointError, Checkpointer, CheckpointWarning
-from artifex_core.training._checkpoint import MANIFEST
+from artifex_core.training._manifest import MANIFEST
 
 TEMPLATE = {"w": jnp.zeros((64, 64)), "b": jnp.zeros(3, jnp.int32)}
 

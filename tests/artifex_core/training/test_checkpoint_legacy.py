@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from artifex_core.cli import app
 from artifex_core.training import legacy_state_paths, load_run
 from artifex_core.training import CheckpointError, Checkpointer
-from artifex_core.training._checkpoint import MANIFEST
+from artifex_core.training._manifest import MANIFEST
 from artifex_core.training._state_paths import keystr_names, path_names, rename_paths
 from artifex_plugins.data import load_mnist
 

@@ -14,7 +14,8 @@ from flax import nnx
 from toy_vae import DATA
 
 from artifex_core.training import ParamGroup, TrainConfig, TrainConfigError, Trainer, optimizer_groups_of
-from artifex_core.training._steps import group_gradients, split_params
+from artifex_core.training._step_loss import group_gradients
+from artifex_core.training._steps import split_params
 
 CRITIC = {"optimizer": "sgd", "lr": 0.05}
 
