@@ -34,6 +34,7 @@ from artifex_core._config import (  # noqa: E402
     load_config,
     read_config_file,
 )
+from artifex_core._entry import Entry, PluginInfo, registering_as  # noqa: E402
 from artifex_core._factory import (  # noqa: E402
     create_decoder_unified,
     create_encoder_unified,
@@ -67,16 +68,12 @@ from artifex_core._plugins import (  # noqa: E402
     unregister_plugin,
 )
 from artifex_core._introspect import docstring_from_source, signature_from_source  # noqa: E402
+from artifex_core._lookup_errors import AmbiguousNameError, UnknownNameError  # noqa: E402
+from artifex_core._name_registry import Registry, RegistrySnapshot  # noqa: E402
 from artifex_core._protocols import GenerativeModel  # noqa: E402
 from artifex_core._registry import (  # noqa: E402
-    AmbiguousNameError,
-    Entry,
-    PluginInfo,
     Registries,
     RegistriesSnapshot,
-    Registry,
-    RegistrySnapshot,
-    UnknownNameError,
     datasets,
     decoders,
     encoders,
@@ -85,7 +82,6 @@ from artifex_core._registry import (  # noqa: E402
     metrics,
     models,
     recipes,
-    registering_as,
     registries,
     resolve_kind,
     samplers,

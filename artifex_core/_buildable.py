@@ -17,8 +17,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from artifex_core._config import INT32_MAX, _path_text, _show
+from artifex_core._entry import Entry
 from artifex_core._introspect import class_constant, defines_method, keyword_parameters
-from artifex_core._registry import Entry, decoders, encoders, models
+from artifex_core._registry import decoders, encoders, models
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core._config import ModelConfig

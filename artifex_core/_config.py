@@ -33,8 +33,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, ValidationInfo, field_validator, model_validator
 
 from artifex_core._introspect import module_constant
+from artifex_core._lookup_errors import UnknownNameError
 from artifex_core._params import VariantParams, params_of, requires_condition
-from artifex_core._registry import UnknownNameError, decoders, encoders, models
+from artifex_core._registry import decoders, encoders, models
 
 __all__ = [
     "ACTIVATIONS_META",

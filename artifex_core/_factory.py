@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from artifex_core._config import ModelConfig
-from artifex_core._registry import Registry, decoders, encoders, losses, models
+from artifex_core._name_registry import Registry
+from artifex_core._registry import decoders, encoders, losses, models
 
 if TYPE_CHECKING:  # pragma: no cover
     from flax import nnx

@@ -46,7 +46,8 @@ import pluggy
 from artifex_core import _hookspecs as hookspecs
 from artifex_core import _registry
 from artifex_core._hookspecs import PROJECT
-from artifex_core._registry import PluginInfo, Registries, RegistriesSnapshot, registering_as
+from artifex_core._entry import PluginInfo, registering_as
+from artifex_core._registry import Registries, RegistriesSnapshot
 
 if TYPE_CHECKING:  # pragma: no cover - typer is imported by the CLI only
     import typer
