@@ -26,14 +26,9 @@ _compat.install()
 
 import artifex_core._host  # noqa: E402  first: the default plugin host owns the module-level registries
 from artifex_core._atomic import atomic_open, atomic_write  # noqa: E402
-from artifex_core._config import (  # noqa: E402
-    ConfigError,
-    ModelConfig,
-    apply_overrides,
-    format_validation_error,
-    load_config,
-    read_config_file,
-)
+from artifex_core._config import ModelConfig, format_validation_error, load_config  # noqa: E402
+from artifex_core._config_files import apply_overrides, read_config_file  # noqa: E402
+from artifex_core._config_values import ConfigError  # noqa: E402
 from artifex_core._entry import Entry, PluginInfo, registering_as  # noqa: E402
 from artifex_core._factory import (  # noqa: E402
     create_decoder_unified,

@@ -24,7 +24,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from artifex_core._config import ConfigError, format_validation_error
+from artifex_core._config import format_validation_error
+from artifex_core._config_values import ConfigError
 from artifex_core._plugins import PluginLoadError
 from artifex_core._lookup_errors import AmbiguousNameError, UnknownNameError
 
