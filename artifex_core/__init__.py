@@ -26,16 +26,11 @@ _compat.install()
 
 import artifex_core._host  # noqa: E402  first: the default plugin host owns the module-level registries
 from artifex_core._atomic import atomic_open, atomic_write  # noqa: E402
-from artifex_core._config import (  # noqa: E402
-    ConfigError,
-    ModelConfig,
-    apply_overrides,
-    format_validation_error,
-    load_config,
-    read_config_file,
-)
+from artifex_core._config import ModelConfig, format_validation_error, load_config  # noqa: E402
+from artifex_core._config_files import apply_overrides, read_config_file  # noqa: E402
+from artifex_core._config_values import ConfigError  # noqa: E402
+from artifex_core._entry import Entry, PluginInfo, registering_as  # noqa: E402
 from artifex_core._factory import (  # noqa: E402
-    CONDITIONAL_WRAPPER,
     create_decoder_unified,
     create_encoder_unified,
     create_model,
@@ -68,16 +63,13 @@ from artifex_core._plugins import (  # noqa: E402
     unregister_plugin,
 )
 from artifex_core._introspect import docstring_from_source, signature_from_source  # noqa: E402
+from artifex_core._lookup_errors import AmbiguousNameError, UnknownNameError  # noqa: E402
+from artifex_core._name_registry import Registry, RegistrySnapshot  # noqa: E402
 from artifex_core._protocols import GenerativeModel  # noqa: E402
 from artifex_core._registry import (  # noqa: E402
-    AmbiguousNameError,
-    Entry,
-    PluginInfo,
+    CONDITIONAL_WRAPPER,
     Registries,
     RegistriesSnapshot,
-    Registry,
-    RegistrySnapshot,
-    UnknownNameError,
     datasets,
     decoders,
     encoders,
@@ -86,7 +78,6 @@ from artifex_core._registry import (  # noqa: E402
     metrics,
     models,
     recipes,
-    registering_as,
     registries,
     resolve_kind,
     samplers,

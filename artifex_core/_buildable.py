@@ -16,10 +16,10 @@ import inspect
 import math
 from typing import TYPE_CHECKING, Any
 
-from artifex_core._config import INT32_MAX, _path_text, _show
-from artifex_core._factory import CONDITIONAL_WRAPPER
+from artifex_core._config_values import INT32_MAX, path_text, show
+from artifex_core._entry import Entry
 from artifex_core._introspect import class_constant, defines_method, keyword_parameters
-from artifex_core._registry import Entry, decoders, encoders, models
+from artifex_core._registry import CONDITIONAL_WRAPPER, decoders, encoders, models
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core._config import ModelConfig
@@ -88,7 +88,7 @@ def _kwargs_problems(kind: str, name: str, entry: Entry, given: dict[str, Any]) 
         if key in factory:
             source = factory[key]
             why = f"set by the config field {source!r}" if source else "passed by the factory itself"
-            problems.append(((field, key), value, f"{field}.{key}: {why}; remove it from {field} (got {_show(value)})"))
+            problems.append(((field, key), value, f"{field}.{key}: {why}; remove it from {field} (got {show(value)})"))
     found = _keywords(entry, "__init__")
     if found is None:
         return problems
@@ -105,7 +105,7 @@ def _kwargs_problems(kind: str, name: str, entry: Entry, given: dict[str, Any]) 
                 (
                     (field, key),
                     value,
-                    f"{field}.{key}: unknown argument for {owner} (got {_show(value)}){hint} "
+                    f"{field}.{key}: unknown argument for {owner} (got {show(value)}){hint} "
                     f"(allowed: {', '.join(allowed) or 'none'})",
                 )
             )
@@ -147,7 +147,7 @@ def _int_range_problems(value: Any, path: tuple[str | int, ...]) -> list[_Proble
                 (
                     path,
                     value,
-                    f"{_path_text(path)}: {_show(value)} is out of range "
+                    f"{path_text(path)}: {show(value)} is out of range "
                     f"(at most {INT32_MAX} in magnitude: JAX computes with 32-bit integers)",
                 )
             ]

@@ -10,8 +10,8 @@ Example:
     >>> _ = sys.modules.pop("artifex_core.registry", None)  # imported once per process: warned once
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     from artifex_core.registry import Registry
-    >>> Registry.__module__, caught[0].category.__name__
+    ...     from artifex_core.registry import Registries
+    >>> Registries.__module__, caught[0].category.__name__
     ('artifex_core._registry', 'DeprecationWarning')
     >>> print(caught[0].message)
     artifex_core.registry is deprecated and will be removed in artifex 0.3; import from artifex_core instead

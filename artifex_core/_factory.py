@@ -18,13 +18,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from artifex_core._config import ModelConfig
-from artifex_core._registry import Registry, decoders, encoders, losses, models
+from artifex_core._name_registry import Registry
+from artifex_core._registry import CONDITIONAL_WRAPPER, decoders, encoders, losses, models
 
 if TYPE_CHECKING:  # pragma: no cover
     from flax import nnx
 
 __all__ = [
-    "CONDITIONAL_WRAPPER",
     "create_decoder_unified",
     "create_encoder_unified",
     "create_model",
@@ -34,12 +34,6 @@ __all__ = [
     "list_models",
 ]
 
-CONDITIONAL_WRAPPER = "conditional"
-"""The encoder and decoder name the core looks up to condition a network on class labels (``conditional=True``).
-
-A core contract name: a plugin provides conditioning by registering a wrapper under it in ``encoders`` and
-``decoders`` (with ``meta={"wrapper": True}``), built as ``wrapper(encoder=base, num_classes=..., embed_dim=...,
-rngs=...)`` (``decoder=base`` for decoders); the built-in plugin does."""
 
 
 def _lookup_base(registry: Registry, name: str) -> Any:

@@ -12,7 +12,10 @@ Environment:
     ARTIFEX_STRICT_PLUGINS: "1" turns a plugin failure into a :class:`PluginLoadError`.
 
 The process-wide host, :func:`host`, owns ``artifex_core.encoders`` and the other module-level
-registries; :mod:`artifex_core._plugins` is a thin facade over it. A host of one's own is isolated:
+registries; :mod:`artifex_core._plugins` is a thin facade over it. The host keeps the state and the order
+of things; its parts live beside it: :mod:`artifex_core._plugin_status` (a plugin's status and failure),
+:mod:`artifex_core._host_pluggy` (the pluggy manager, hook validation) and
+:mod:`artifex_core._host_commands` (the CLI commands plugins add). A host of one's own is isolated:
 
 Example:
     >>> import artifex_core
@@ -31,22 +34,21 @@ Example:
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import threading
-import traceback
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pluggy
 
-from artifex_core import _hookspecs as hookspecs
 from artifex_core import _registry
-from artifex_core._hookspecs import PROJECT
-from artifex_core._registry import PluginInfo, Registries, RegistriesSnapshot, registering_as
+from artifex_core._entry import PluginInfo, registering_as
+from artifex_core._host_commands import CliCall, CliCalls, cli_names, keep_new_commands, owners, remove_all, restore_commands
+from artifex_core._host_pluggy import new_manager, only, restore_plugins, validate_plugin
+from artifex_core._plugin_status import STRICT_ENV, PluginLoadError, PluginLoadWarning, PluginStatus, record_failure, strict
+from artifex_core._registry import Registries, RegistriesSnapshot
 
 if TYPE_CHECKING:  # pragma: no cover - typer is imported by the CLI only
     import typer
@@ -66,59 +68,8 @@ __all__ = [
 ENTRY_POINT_GROUP = "artifex.plugins"
 """The entry-point group that installed plugins declare."""
 DISABLE_ENV = "ARTIFEX_DISABLE_PLUGINS"
-STRICT_ENV = "ARTIFEX_STRICT_PLUGINS"
 BUILTIN = "builtin"
 """The built-in plugin's entry-point name: it loads first."""
-
-
-class PluginLoadError(RuntimeError):
-    """A plugin failed to import, validate or run a hook while ``ARTIFEX_STRICT_PLUGINS=1``."""
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to import, validate or run a hook (or lost a command to a clash); the rest works."""
-
-
-@dataclass
-class PluginStatus:
-    """What happened to one plugin.
-
-    Attributes:
-        name: Entry-point (or given) name; the prefix of its qualified ids.
-        dist: Distribution that provides it.
-        version: The distribution's version.
-        status: "ok", "failed" or "disabled".
-        error: One-line error for a failed plugin.
-        registered: ``kind:name`` of everything it registered.
-        commands: CLI commands it added (``artifex_register_commands``; only in a CLI process).
-        notes: Non-fatal problems, e.g. a command dropped because its name was taken.
-        traceback: The failure's traceback (not in :meth:`as_dict`).
-    """
-
-    name: str
-    dist: str | None = None
-    version: str | None = None
-    status: str = "ok"
-    error: str | None = None
-    registered: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    traceback: str | None = field(default=None, repr=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (without the traceback)."""
-        data = asdict(self)
-        data.pop("traceback")
-        return data
-
-
-class _Added(NamedTuple):
-    """One command (``registered_commands``) or group (``registered_groups``) a plugin put on a CLI."""
-
-    cli: typer.Typer
-    where: str
-    info: Any
-    name: str
 
 
 class HostSnapshot(NamedTuple):
@@ -128,7 +79,7 @@ class HostSnapshot(NamedTuple):
     statuses: tuple[PluginStatus, ...]
     manager: pluggy.PluginManager
     plugins: tuple[tuple[str, object | None], ...]
-    calls: tuple[tuple[str, tuple[tuple[typer.Typer, tuple[_Added, ...]], ...]], ...]
+    calls: tuple[tuple[str, tuple[CliCall, ...]], ...]
     loaded: bool
 
 
@@ -142,42 +93,6 @@ def _installed() -> list[EntryPoint]:
 
 def _env_names(var: str) -> set[str]:
     return {s.strip() for s in os.environ.get(var, "").split(",") if s.strip()}
-
-
-def _strict() -> bool:
-    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in f"{type(exc).__name__}: {exc}".splitlines()]
-    return "; ".join(line for line in lines if line)
-
-
-def _command_names(where: str, info: Any) -> list[str]:
-    """The names Typer will give a registered command or group (an unnamed group lends its commands)."""
-    if where == "commands":
-        return [info.name or info.callback.__name__.lower().replace("_", "-")]
-    from typer.main import solve_typer_info_defaults
-
-    name = solve_typer_info_defaults(info).name
-    if name:
-        return [name]
-    return _cli_names(info.typer_instance)
-
-
-def _cli_names(cli: typer.Typer) -> list[str]:
-    return [n for w in ("commands", "groups") for i in getattr(cli, f"registered_{w}") for n in _command_names(w, i)]
-
-
-def _remove(added: _Added) -> None:
-    items = getattr(added.cli, f"registered_{added.where}")
-    items[:] = [i for i in items if i is not added.info]
-
-
-def _put_back(added: _Added) -> None:
-    items = getattr(added.cli, f"registered_{added.where}")
-    if not any(i is added.info for i in items):
-        items.append(added.info)
 
 
 class PluginHost:
@@ -200,17 +115,11 @@ class PluginHost:
         self._entry_points = entry_points or _installed
         self._lock = threading.RLock()
         self._statuses: dict[str, PluginStatus] = {}
-        self._calls: dict[str, list[tuple[typer.Typer, tuple[_Added, ...]]]] = {}
+        self._calls: dict[str, CliCalls] = {}
         self._loaded = False
         self._loading = False
-        self._pm = self._new_manager()
+        self._pm = new_manager()
         self.registries.set_loader(self._ensure_loaded)
-
-    @staticmethod
-    def _new_manager() -> pluggy.PluginManager:
-        pm = pluggy.PluginManager(PROJECT)
-        pm.add_hookspecs(hookspecs)
-        return pm
 
     @property
     def plugin_manager(self) -> pluggy.PluginManager:
@@ -270,7 +179,7 @@ class PluginHost:
         try:
             self._add(ep.load(), status)
         except Exception as exc:  # isolate every plugin
-            self._fail(status, exc, "load")
+            record_failure(status, exc, "load")
         return status
 
     def register(self, plugin: object, *, name: str, dist: str | None = None, version: str | None = None) -> PluginStatus:
@@ -294,7 +203,7 @@ class PluginHost:
                 try:
                     self._add(plugin, status)
                 except Exception as exc:
-                    self._fail(status, exc, "load")
+                    record_failure(status, exc, "load")
             self._statuses[name] = status
             return status
 
@@ -304,49 +213,13 @@ class PluginHost:
             if self._pm.register(plugin, name=status.name) is None:
                 status.status = "disabled"  # blocked
                 return
-            self._validate(plugin, status.name)
+            validate_plugin(self._pm, plugin, status.name)
             with registering_as(PluginInfo(status.name, status.dist, status.version)):
-                self._only(plugin, "artifex_register")(registry=self.registries)
+                only(self._pm, plugin, "artifex_register")(registry=self.registries)
         except BaseException:
             self._roll_back(status.name)
             raise
         status.registered = self.registries.owned_by(status.name)
-
-    def _validate(self, plugin: object, name: str) -> None:
-        """pluggy verified the arguments of known hooks on ``register``; reject unknown hooks (pluggy's
-        ``check_pending``, for this plugin only) and a plugin that implements no hook at all."""
-        known = sorted(n for n, c in vars(self._pm.hook).items() if not n.startswith("_") and c.has_spec())
-        callers = self._pm.get_hookcallers(plugin) or []
-        if not callers:
-            raise pluggy.PluginValidationError(
-                plugin, f"plugin {name!r} implements no hook: mark one of {', '.join(known)} with @artifex_core.hookimpl"
-            )
-        for caller in callers:
-            impls = [i for i in caller.get_hookimpls() if i.plugin is plugin and not i.optionalhook]
-            if not caller.has_spec() and impls:
-                close = difflib.get_close_matches(caller.name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f" (hooks: {', '.join(known)})"
-                raise pluggy.PluginValidationError(plugin, f"unknown hook {caller.name!r} in plugin {name!r}{hint}")
-
-    def _only(self, plugin: object, hook: str) -> pluggy.HookCaller:
-        """A caller of ``hook`` that runs ``plugin``'s implementation only."""
-        others = [p for _, p in self._pm.list_name_plugin() if p is not None and p is not plugin]
-        return self._pm.subset_hook_caller(hook, remove_plugins=others)
-
-    def _fail(self, status: PluginStatus, exc: BaseException, what: str) -> None:
-        status.status = "failed"
-        status.error = _one_line(exc)
-        status.registered, status.commands = [], []
-        status.traceback = "".join(traceback.format_exception(exc))
-        where = f"{status.dist or '?'} {status.version or '?'}"
-        if _strict():
-            raise PluginLoadError(f"plugin {status.name!r} ({status.dist} {status.version}) failed: {status.error}") from exc
-        warnings.warn(
-            f"plugin {status.name!r} ({where}) failed to {what} and is skipped: {status.error}. "
-            "Run `artifex plugins` for details.",
-            PluginLoadWarning,
-            stacklevel=2,
-        )
 
     # -- commands -------------------------------------------------------------------------------
     def register_commands(self, cli: typer.Typer) -> list[PluginStatus]:
@@ -385,8 +258,8 @@ class PluginHost:
 
     def _add_commands(self, plugin: object, status: PluginStatus, cli: typer.Typer) -> None:
         before = {w: list(getattr(cli, f"registered_{w}")) for w in ("commands", "groups")}
-        owners = {a.name: f"plugin {n!r}" for n, calls in self._calls.items() for c, added in calls if c is cli for a in added}
-        taken = {n: owners.get(n, "built-in") for n in _cli_names(cli)}
+        owner = owners(self._calls, cli)
+        taken = {n: owner.get(n, "built-in") for n in cli_names(cli)}
 
         def undo() -> None:
             for w, items in before.items():
@@ -394,29 +267,15 @@ class PluginHost:
             self._roll_back(status.name)
 
         try:
-            self._only(plugin, "artifex_register_commands")(cli=cli)
+            only(self._pm, plugin, "artifex_register_commands")(cli=cli)
         except Exception as exc:
             undo()
-            self._fail(status, exc, "add its commands")
+            record_failure(status, exc, "add its commands")
             return
-        added: list[_Added] = []
-        clashes: list[str] = []
-        for w, old in before.items():
-            items = getattr(cli, f"registered_{w}")
-            new = [i for i in items if not any(i is o for o in old)]
-            items[:] = old  # the plugin may add, never remove or reorder, earlier commands
-            for info in new:
-                names = _command_names(w, info)
-                clash = [f"command {n!r} is taken by {taken[n]}" for n in names if n in taken]
-                if clash:
-                    clashes.extend(clash)
-                    continue
-                items.append(info)
-                taken.update(dict.fromkeys(names, f"plugin {status.name!r}"))
-                added.extend(_Added(cli, w, info, n) for n in names)
-        if clashes and _strict():
+        added, clashes = keep_new_commands(cli, before, taken, status.name)
+        if clashes and strict():
             undo()
-            self._fail(status, ValueError("; ".join(clashes)), "add its commands")
+            record_failure(status, ValueError("; ".join(clashes)), "add its commands")
         self._calls.setdefault(status.name, []).append((cli, tuple(added)))
         status.commands = sorted({*status.commands, *(a.name for a in added)})
         if clashes:
@@ -432,9 +291,7 @@ class PluginHost:
     def _roll_back(self, name: str) -> None:
         """Remove everything plugin ``name`` added: registry entries, commands, its pluggy registration."""
         self.registries.unregister_plugin(name)
-        for _, added in self._calls.pop(name, []):
-            for item in added:
-                _remove(item)
+        remove_all(self._calls.pop(name, []))
         if self._pm.get_plugin(name) is not None:
             self._pm.unregister(name=name)
 
@@ -450,7 +307,7 @@ class PluginHost:
             for name in list(self._statuses):
                 self._roll_back(name)
             self._statuses.clear()
-            self._pm = self._new_manager()
+            self._pm = new_manager()
             self._loaded = False
 
     # -- snapshots ------------------------------------------------------------------------------
@@ -478,29 +335,9 @@ class PluginHost:
         """Put back the state :meth:`snapshot` captured: plugins registered since are unregistered (their
         commands removed from the CLI), removed ones come back, statuses and registries are as they were."""
         with self._lock:
-            pm = self._pm = snapshot.manager
-            saved = dict(snapshot.plugins)
-            for name, plugin in pm.list_name_plugin():
-                if name in saved and saved[name] is plugin:
-                    continue
-                if plugin is None:
-                    pm.unblock(name)
-                else:
-                    pm.unregister(name=name)
-            current = dict(pm.list_name_plugin())
-            for name, plugin in saved.items():
-                if name in current:
-                    continue
-                if plugin is None:
-                    pm.set_blocked(name)
-                else:
-                    pm.register(plugin, name=name)
-            now = {id(a.info): a for calls in self._calls.values() for _, added in calls for a in added}
-            then = {id(a.info): a for _, calls in snapshot.calls for _, added in calls for a in added}
-            for key in now.keys() - then.keys():
-                _remove(now[key])
-            for key in then.keys() - now.keys():
-                _put_back(then[key])
+            self._pm = snapshot.manager
+            restore_plugins(self._pm, dict(snapshot.plugins))
+            restore_commands(self._calls.values(), (calls for _, calls in snapshot.calls))
             self._calls = {n: list(calls) for n, calls in snapshot.calls}
             self.registries.restore(snapshot.registries)
             self._statuses = {s.name: copy.deepcopy(s) for s in snapshot.statuses}

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:  # pragma: no cover
     from artifex_core._config import ModelConfig
-    from artifex_core._registry import Entry
+    from artifex_core._entry import Entry
 
 __all__ = [
     "BINARY_DATA",

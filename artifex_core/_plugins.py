@@ -32,7 +32,8 @@ from __future__ import annotations
 import pluggy
 
 from artifex_core._hookspecs import PROJECT, hookimpl, hookspec
-from artifex_core._host import ENTRY_POINT_GROUP, PluginLoadError, PluginLoadWarning, PluginStatus, host
+from artifex_core._host import ENTRY_POINT_GROUP, host
+from artifex_core._plugin_status import PluginLoadError, PluginLoadWarning, PluginStatus
 
 __all__ = [
     "ENTRY_POINT_GROUP",

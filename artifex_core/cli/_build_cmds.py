@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from artifex_core.cli._errors import UsageError, cli_errors, out_console
-from artifex_core._config import ModelConfig, load_config, read_config_file
+from artifex_core._config import ModelConfig, load_config
+from artifex_core._config_files import read_config_file
 
 __all__ = ["build_summary", "register"]
 

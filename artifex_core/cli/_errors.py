@@ -24,9 +24,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from artifex_core._config import ConfigError, format_validation_error
+from artifex_core._config import format_validation_error
+from artifex_core._config_values import ConfigError
 from artifex_core._plugins import PluginLoadError
-from artifex_core._registry import AmbiguousNameError, UnknownNameError
+from artifex_core._lookup_errors import AmbiguousNameError, UnknownNameError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliFailure", "UsageError", "cli_errors", "err_console", "fail", "load_run_or_exit", "out_console"]
 

@@ -9,9 +9,12 @@ import typer
 from rich.table import Table
 
 from artifex_core.cli._errors import UsageError, cli_errors, out_console
-from artifex_core._introspect import describe_parameters, docstring_from_source, fields_from_source
+from artifex_core._entry import Entry
+from artifex_core._introspect import describe_parameters, docstring_from_source
+from artifex_core._lookup_errors import UnknownNameError
 from artifex_core._plugins import plugin_statuses
-from artifex_core._registry import Entry, UnknownNameError, registries, resolve_kind
+from artifex_core._registry import registries, resolve_kind
+from artifex_core._source_fields import fields_from_source
 
 __all__ = ["register"]
 

@@ -166,7 +166,7 @@ def _train_cmd(
     no_xla_tuning: bool = False, verbose: bool = False,
 ) -> None:
     """``artifex train`` once the process has joined its run (if any): read the configs, then :func:`_train`."""
-    from artifex_core._config import read_config_file
+    from artifex_core._config_files import read_config_file
     from artifex_core.training._overrides import apply_sets, split_config
     from artifex_core.training._recipes import recipe
     from artifex_core.training._run_dir import RunDir, RunDirError

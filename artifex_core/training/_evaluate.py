@@ -38,7 +38,8 @@ import numpy as np
 from artifex_core.data._dataset import Dataset
 from artifex_core.evaluation._metric import EvalData, Metric, metric_options
 from artifex_core.evaluation._progress import progress_scope
-from artifex_core._registry import Entry, Registry
+from artifex_core._entry import Entry
+from artifex_core._name_registry import Registry
 
 __all__ = [
     "EVALUATION_FILE",

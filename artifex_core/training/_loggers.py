@@ -45,7 +45,7 @@ from artifex_core.training._run_dir import RunDir
 if TYPE_CHECKING:  # pragma: no cover - the trainer imports JAX
     import numpy as np
 
-    from artifex_core._registry import Registry
+    from artifex_core._name_registry import Registry
     from artifex_core.training._callbacks import FitResult
     from artifex_core.training._trainer import Trainer
 
@@ -296,7 +296,7 @@ def qualify_loggers(spec: Mapping[str, Mapping[str, Any]], registry: Registry | 
         AmbiguousNameError: A name two plugins registered.
 
     Example:
-        >>> from artifex_core._registry import Registry
+        >>> from artifex_core._name_registry import Registry
         >>> reg = Registry("logger")
         >>> _ = reg.register("csv", "mylogs:Csv", aliases=("table",))
         >>> qualify_loggers({"csv": {"every": 2}, "table": {"sep": ";"}}, reg)
@@ -327,7 +327,7 @@ def build_loggers(
 
     Example:
         >>> import tempfile
-        >>> from artifex_core._registry import Registry
+        >>> from artifex_core._name_registry import Registry
         >>> reg = Registry("logger")
         >>> _ = reg.register("jsonl", JsonlLogger)
         >>> [(type(log).__name__, log.name) for log in build_loggers({"jsonl": {}}, tempfile.mkdtemp(), reg)]

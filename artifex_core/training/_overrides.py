@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from artifex_core._config import ConfigError, apply_overrides
+from artifex_core._config_files import apply_overrides
+from artifex_core._config_values import ConfigError
 from artifex_core.training._config import TrainConfig
 
 __all__ = ["apply_sets", "split_config"]

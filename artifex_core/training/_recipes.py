@@ -29,7 +29,9 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
-from artifex_core._registry import Entry, Registry, UnknownNameError
+from artifex_core._entry import Entry
+from artifex_core._lookup_errors import UnknownNameError
+from artifex_core._name_registry import Registry
 
 __all__ = ["DEFAULT", "PARTS", "Recipe", "RecipeError", "RecipeTarget", "default_recipe", "load_recipe", "recipe"]
 

@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from artifex_core._atomic import atomic_write
-from artifex_core._registry import Entry, Registry, models, samplers
+from artifex_core._entry import Entry
+from artifex_core._name_registry import Registry
+from artifex_core._registry import models, samplers
 from artifex_core._sampler import Sampler, SamplerError, SamplerState, default_sampler_of
 
 __all__ = ["SampleResult", "draw_samples", "make_sampler", "resolve_sampler", "sampler_cache_path"]

@@ -286,7 +286,8 @@ def resolve_loss(
 def _resolve(name: str | Callable[..., Any] | ReconstructionLoss) -> ReconstructionLoss:
     if not isinstance(name, str):
         return as_likelihood(name)
-    from artifex_core._registry import UnknownNameError, losses
+    from artifex_core._lookup_errors import UnknownNameError
+    from artifex_core._registry import losses
 
     try:
         obj = losses.get(name)

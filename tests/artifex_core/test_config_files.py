@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from artifex_core import ConfigError
 from artifex_core.cli import app
 from artifex_core import apply_overrides, read_config_file
-from artifex_core._config import MAX_DEPTH
+from artifex_core._config_values import MAX_DEPTH
 from artifex_core.training._overrides import apply_sets
 
 runner = CliRunner()

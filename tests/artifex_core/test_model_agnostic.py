@@ -57,7 +57,7 @@ SPEC_DEFAULTS = ("_config.py", "ModelConfig", frozenset({"model", "encoder", "de
 place those names are spelled; everything else in the core reads ``ModelConfig.model_fields[...].default``."""
 
 CONTRACT_CONSTANTS: dict[tuple[str, str], str] = {
-    ("_factory.py", "CONDITIONAL_WRAPPER"): "the encoder/decoder wrapper the core looks up when conditional=True",
+    ("_registry.py", "CONDITIONAL_WRAPPER"): "the encoder/decoder wrapper the core looks up when conditional=True",
     ("_sampler.py", "DEFAULT_SAMPLER"): "the sampler of a model that declares none (artifex sample's default)",
     ("training/_recipes.py", "DEFAULT"): "the recipe of a plain `artifex train`, the base of other models' fallback",
 }
