@@ -70,8 +70,9 @@ DATA_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("testing.py", "conditional"): (frozenset({"get"}), "the ModelConfig field in tiny_config's overrides"),
     ("training/_plan.py", "conditional"): (frozenset({"get"}), "the ModelConfig field of the planned model data"),
     ("training/_trainer.py", "conditional"): (frozenset({"element"}), "the Trainer keyword, named in an error"),
-    ("_introspect.py", "default"): (frozenset({"key", "index", "membership"}),
-                                    "the key of parameter records, and pydantic Field's `default=` keyword"),
+    ("_introspect.py", "default"): (frozenset({"key"}), "the key of parameter records"),
+    ("_source_fields.py", "default"): (frozenset({"key", "index", "membership"}),
+                                       "the key of parameter records, and pydantic Field's `default=` keyword"),
     ("cli/_registry_cmds.py", "default"): (frozenset({"key", "index", "element"}),
                                            "the key of `artifex info`'s parameter records and its table column"),
 }
