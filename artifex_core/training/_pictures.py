@@ -21,12 +21,13 @@ Example:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["class_grid", "code_usage", "sample_images", "write_pictures"]
+__all__ = ["class_grid", "code_usage", "picture_arrays", "sample_images", "save_pictures", "write_pictures"]
 
 TRAVERSAL_DIMS = 10
 TRAVERSAL_STEPS = 11
@@ -94,10 +95,8 @@ def _accepts(fn: Any, name: str) -> bool:
         return False
 
 
-def sample_images(
-    model: Any, n: int, *, temperature: float = 1.0, labels: Any = None, seed: int = 0
-) -> np.ndarray:
-    """``n`` samples in data space as NumPy, with class ``labels`` (an array of ``n``) for conditional models."""
+def _sample(model: Any, n: int, *, temperature: float = 1.0, labels: Any = None, seed: int = 0) -> Any:
+    """``model.sample`` as :func:`sample_images` calls it, as the array it returns (traceable under ``jit``)."""
     import jax.numpy as jnp
     from flax import nnx
 
@@ -106,7 +105,14 @@ def sample_images(
         kwargs["rngs"] = nnx.Rngs(seed)
     if labels is not None:
         kwargs["y"] = jnp.asarray(labels, jnp.int32)
-    return np.asarray(model.sample(n, **kwargs))
+    return model.sample(n, **kwargs)
+
+
+def sample_images(
+    model: Any, n: int, *, temperature: float = 1.0, labels: Any = None, seed: int = 0
+) -> np.ndarray:
+    """``n`` samples in data space as NumPy, with class ``labels`` (an array of ``n``) for conditional models."""
+    return np.asarray(_sample(model, n, temperature=temperature, labels=labels, seed=seed))
 
 
 def _interleave(originals: np.ndarray, recons: np.ndarray, per_row: int) -> np.ndarray:
@@ -114,6 +120,92 @@ def _interleave(originals: np.ndarray, recons: np.ndarray, per_row: int) -> np.n
     for start in range(0, len(originals), per_row):
         rows += [originals[start : start + per_row], recons[start : start + per_row]]
     return np.concatenate(rows, axis=0)
+
+
+def picture_arrays(
+    model: Any,
+    x: Any,
+    y: Any | None,
+    *,
+    num_classes: int | None = None,
+    seed: int = 0,
+    per_row: int = 8,
+) -> dict[str, Any]:
+    """What the pictures of :func:`write_pictures` show, as arrays; written by :func:`save_pictures`.
+
+    A function of the model's state (it switches the model to eval mode, and draws from the model's own RNG
+    stream when its ``sample`` takes no ``rngs``), so it can run eagerly or traced under ``jax.jit`` over the
+    model's split state (:class:`~artifex_core.training._painter.PicturePainter` does).
+
+    Returns:
+        ``samples``, ``originals`` (the test images reconstructed) and ``reconstructions``; then
+        ``codebook_usage`` (a model with a discrete latent) or ``traversals`` (one row of
+        ``TRAVERSAL_STEPS`` per latent dimension drawn, concatenated), or neither.
+
+    Example:
+        >>> # arrays = picture_arrays(model, x_test[:32], None); save_pictures(arrays, "runs/demo")
+    """
+    import jax.numpy as jnp
+
+    model.eval()
+    out: dict[str, Any] = {}
+    conditional = num_classes is not None
+    if num_classes is not None:
+        labels, _ = class_grid(num_classes, per_row=per_row)
+        out["samples"] = _sample(model, len(labels), labels=labels, seed=seed)
+    else:
+        out["samples"] = _sample(model, per_row * per_row, seed=seed)
+
+    xs = jnp.asarray(x[: 4 * per_row], jnp.float32)
+    kwargs: dict[str, Any] = {"deterministic": True}
+    if conditional and y is not None:
+        kwargs["y"] = jnp.asarray(y[: len(xs)], jnp.int32)
+    out["originals"], out["reconstructions"] = xs, model.reconstruct(xs, **kwargs)
+
+    usage = getattr(model, "code_usage", None)
+    if callable(usage):
+        out["codebook_usage"] = jnp.asarray(usage())
+    elif hasattr(model, "latent_traversal"):
+        latent_dim = int(getattr(model, "latent_dim", TRAVERSAL_DIMS))
+        trav_kwargs: dict[str, Any] = {}
+        if conditional and y is not None and _accepts(model.latent_traversal, "y"):
+            trav_kwargs["y"] = jnp.asarray(y[:1], jnp.int32)
+        rows = [
+            model.latent_traversal(xs[0], d, (-3.0, 3.0), TRAVERSAL_STEPS, **trav_kwargs)
+            for d in range(min(latent_dim, TRAVERSAL_DIMS))
+        ]
+        if rows:
+            out["traversals"] = jnp.concatenate(rows)
+    return out
+
+
+def save_pictures(arrays: Mapping[str, Any], out_dir: str | Path, *, per_row: int = 8) -> list[Path]:
+    """Write :func:`picture_arrays`' arrays as the run folder's PNGs (atomically); returns their paths.
+
+    Example:
+        >>> import tempfile
+        >>> grey = np.full((4, 2, 2, 1), 0.5)
+        >>> paths = save_pictures({"samples": grey, "originals": grey, "reconstructions": grey},
+        ...                       tempfile.mkdtemp(), per_row=2)
+        >>> [p.name for p in paths]
+        ['samples.png', 'reconstructions.png']
+    """
+    from artifex_core._visualize import save_codebook_usage, save_image_grid
+
+    out = Path(out_dir)
+    paths = [save_image_grid(np.asarray(arrays["samples"]), out / "samples.png", nrow=per_row)]
+    grid = _interleave(np.asarray(arrays["originals"]), np.asarray(arrays["reconstructions"]), per_row)
+    paths.append(save_image_grid(grid, out / "reconstructions.png", nrow=per_row))
+    if "codebook_usage" in arrays:
+        paths.append(save_codebook_usage(np.asarray(arrays["codebook_usage"]), out / "codebook_usage.png"))
+    elif "traversals" in arrays:
+        traversals = np.asarray(arrays["traversals"])
+        rows = len(traversals) // TRAVERSAL_STEPS
+        paths.append(
+            save_image_grid(traversals, out / "traversals.png", nrow=TRAVERSAL_STEPS,
+                            row_labels=[f"z{d}" for d in range(rows)])
+        )
+    return paths
 
 
 def write_pictures(
@@ -128,8 +220,12 @@ def write_pictures(
 ) -> list[Path]:
     """Write the pictures of a trained model into ``out_dir``; returns their paths.
 
+    Computed eagerly (:func:`picture_arrays`), then written (:func:`save_pictures`). A training run draws
+    the same pictures with one compiled call per epoch instead
+    (:class:`~artifex_core.training._painter.PicturePainter`).
+
     Args:
-        model: A trained model (switched to eval mode here).
+        model: A trained model (switched to eval mode here, and back to train mode at the end).
         x: Test images in [0, 1] (at least one; 32 are used for reconstructions).
         y: Their labels (needed when ``num_classes`` is given).
         out_dir: The run folder.
@@ -137,44 +233,7 @@ def write_pictures(
         seed: Seed of the samples.
         per_row: Images per row.
     """
-    import jax.numpy as jnp
-
-    from artifex_core._visualize import save_codebook_usage, save_image_grid
-
-    out = Path(out_dir)
-    model.eval()
-    paths: list[Path] = []
-    conditional = num_classes is not None
-    if num_classes is not None:
-        labels, _ = class_grid(num_classes, per_row=per_row)
-        samples = sample_images(model, len(labels), labels=labels, seed=seed)
-    else:
-        samples = sample_images(model, per_row * per_row, seed=seed)
-    paths.append(save_image_grid(samples, out / "samples.png", nrow=per_row))
-
-    xs = jnp.asarray(x[: 4 * per_row], jnp.float32)
-    kwargs: dict[str, Any] = {"deterministic": True}
-    if conditional and y is not None:
-        kwargs["y"] = jnp.asarray(y[: len(xs)], jnp.int32)
-    recons = np.asarray(model.reconstruct(xs, **kwargs))
-    grid = _interleave(np.asarray(xs), recons, per_row)
-    paths.append(save_image_grid(grid, out / "reconstructions.png", nrow=per_row))
-
-    counts = code_usage(model)
-    if counts is not None:
-        paths.append(save_codebook_usage(counts, out / "codebook_usage.png"))
-    elif hasattr(model, "latent_traversal"):
-        latent_dim = int(getattr(model, "latent_dim", TRAVERSAL_DIMS))
-        trav_kwargs: dict[str, Any] = {}
-        if conditional and y is not None and _accepts(model.latent_traversal, "y"):
-            trav_kwargs["y"] = jnp.asarray(y[:1], jnp.int32)
-        rows = [
-            np.asarray(model.latent_traversal(xs[0], d, (-3.0, 3.0), TRAVERSAL_STEPS, **trav_kwargs))
-            for d in range(min(latent_dim, TRAVERSAL_DIMS))
-        ]
-        paths.append(
-            save_image_grid(np.concatenate(rows), out / "traversals.png", nrow=TRAVERSAL_STEPS,
-                            row_labels=[f"z{d}" for d in range(len(rows))])
-        )
+    arrays = picture_arrays(model, x, y, num_classes=num_classes, seed=seed, per_row=per_row)
+    paths = save_pictures(arrays, out_dir, per_row=per_row)
     model.train()
     return paths

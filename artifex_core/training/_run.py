@@ -28,10 +28,11 @@ from artifex_core.training._checkpoint import CheckpointError, Checkpointer
 from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._curves import CurvesCallback
-from artifex_core.training._loggers import build_loggers
+from artifex_core.training._loggers import Logger, build_loggers
 from artifex_core.training._groups import optimizer_groups_of
 from artifex_core.training._optim import make_optimizer
-from artifex_core.training._pictures import write_pictures
+from artifex_core.training._painter import PicturePainter
+from artifex_core.training._pictures import save_pictures
 from artifex_core.training._plan import RunPlan, RunSetupError, model_config_for, plan_run, resolve_train_config
 from artifex_core.training._resources import check_model_fits
 from artifex_core.training._run_dir import RunDir, RunDirError
@@ -41,6 +42,7 @@ from artifex_core.training._sharding import is_main_process, to_local
 from artifex_core.training._steps import split_params
 from artifex_core.training._tracking import read_pictures
 from artifex_core.training._trainer import Callback, FitResult, NonFiniteLossError, Trainer
+from artifex_core.training._writer import BackgroundWriter
 
 __all__ = [
     "LoadedRun",
@@ -186,9 +188,11 @@ def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecord
     main = record is not None
     fit, seed = plan.fit, plan.fit.train_config.seed
     model = build_model(plan.model_config, seed)
-    painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, seed)
+    writer = BackgroundWriter()  # the pictures and curves.png, written while the next epoch trains
+    painter = _Pictures(fit.dataset, plan.run_dir.path, fit.num_classes, seed, writer)
     extra: list[Callback] = [painter] if plan.pictures and main else []
-    curves: list[Callback] = [CurvesCallback(plan.run_dir.path)] if main else []  # curves.png, from metrics.jsonl
+    # curves.png, from metrics.jsonl
+    curves: list[Callback] = [CurvesCallback(plan.run_dir.path, writer=writer)] if main else []
     loggers = [*build_loggers(fit.train_config.loggers, plan.run_dir.path), *plan.logger_objects] if main else []
     trainer = Trainer(
         model, fit, callbacks=[*([record] if record else []), *curves, *extra, *callbacks], loggers=loggers
@@ -196,6 +200,7 @@ def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecord
     try:
         result = trainer.fit(resume=plan.resume)
     except NonFiniteLossError as exc:
+        writer.close(raise_errors=False)  # the pictures of the last good epoch are written
         if record is None or record.config is None:
             raise
         reverted = record.end("diverged", step=exc.step, epoch=exc.epoch)
@@ -207,32 +212,80 @@ def _execute(plan: RunPlan, callbacks: Sequence[Callback], record: SegmentRecord
             f"{exc}; this run's changes ({undone}) were not kept: a plain --resume continues with {kept}",
             exc.step, exc.epoch, exc.last_good_epoch,
         ) from None
+    except BaseException:
+        writer.close(raise_errors=False)  # the first error wins
+        raise
     if record is not None:
         record.end("finished")
     if extra and not result.history:  # nothing trained now (a finished run resumed): draw the final state
         painter.draw(model)
+    writer.close()
     return TrainingRun(result, model, plan.model_config, fit.train_config, plan.run_dir, fit.dataset, painter.paths)
 
 
 class _Pictures(Callback):
-    """Redraws the run folder's pictures after every epoch, so a long or killed run has current ones."""
+    """Redraws the run folder's pictures after every epoch, so a long or killed run has current ones.
 
-    def __init__(self, dataset: Dataset, out: Path, num_classes: int | None, seed: int) -> None:
+    Each epoch's pictures are computed by one compiled call (:class:`PicturePainter`) and written by the
+    ``writer`` thread while the next epoch trains. The previous epoch's are joined before the next draw and at
+    the end of the fit (a writer's error is raised there): a finished run has its final pictures. The loggers'
+    ``on_images`` gets each epoch's pictures once they are written, at the latest at the next epoch's end or
+    the fit's end.
+    """
+
+    def __init__(
+        self, dataset: Dataset, out: Path, num_classes: int | None, seed: int, writer: BackgroundWriter
+    ) -> None:
         n = min(32, dataset.test_images.shape[0])
-        self.x = dataset.x_test[:n]
-        self.y = dataset.test_labels[:n] if dataset.test_labels is not None else None
-        self.out, self.num_classes, self.seed = out, num_classes, seed
+        y = dataset.test_labels[:n] if dataset.test_labels is not None else None
+        self.painter = PicturePainter(dataset.x_test[:n], y, num_classes=num_classes, seed=seed)
+        self.out, self.writer = out, writer
         self.paths: list[Path] = []
+        self._images: tuple[int, dict[str, Any]] | None = None  # written, not yet given to the loggers
 
-    def draw(self, model: nnx.Module) -> None:
+    def _arrays(self, model: nnx.Module) -> dict[str, Any]:
         if jax.process_count() > 1:  # process 0 draws alone: with its own copy of the replicated state
             graphdef, state = nnx.split(model)
             model = nnx.merge(graphdef, to_local(state))
-        self.paths = write_pictures(model, self.x, self.y, self.out, num_classes=self.num_classes, seed=self.seed)
+        return self.painter.arrays(model)
+
+    def _submit(self, model: nnx.Module, epoch: int | None) -> None:
+        arrays = self._arrays(model)
+
+        def write() -> None:
+            self.paths = save_pictures(arrays, self.out, per_row=self.painter.per_row)
+            if epoch is not None:
+                self._images = (epoch, read_pictures(self.paths))
+
+        self.writer.submit(write)
+
+    def draw(self, model: nnx.Module) -> None:
+        """Draw ``model``'s pictures now (written when this returns)."""
+        self.writer.join()
+        self._submit(model, None)
+        self.writer.join()
+
+    def _deliver(self, trainer: Trainer) -> None:
+        """Join the pictures being written; hand the written ones to the loggers."""
+        self.writer.join()
+        if self._images is not None:
+            epoch, images = self._images
+            self._images = None
+            trainer.loggers.call("on_images", trainer, epoch, images)
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
-        self.draw(trainer.snapshot())
-        trainer.loggers.call("on_images", trainer, record["epoch"], read_pictures(self.paths))
+        self._deliver(trainer)
+        self._submit(trainer.snapshot(), record["epoch"] if _wants_images(trainer) else None)
+
+    def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
+        self._deliver(trainer)
+
+
+def _wants_images(trainer: Trainer) -> bool:
+    """Whether an active logger has an ``on_images`` of its own (the base class's does nothing)."""
+    return any(
+        getattr(type(logger), "on_images", None) not in (None, Logger.on_images) for logger in trainer.loggers.active
+    )
 
 
 @dataclass
