@@ -24,7 +24,8 @@ from flax import nnx
 
 from artifex_core._config import ModelConfig
 from artifex_core.data._dataset import Dataset
-from artifex_core.training._checkpoint import CheckpointError, Checkpointer
+from artifex_core.training._checkpoint import Checkpointer
+from artifex_core.training._manifest import CheckpointError
 from artifex_core.training._state_paths import legacy_state_paths
 from artifex_core.training._config import TrainConfig
 from artifex_core.training._curves import CurvesCallback
