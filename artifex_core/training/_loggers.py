@@ -88,9 +88,9 @@ class Logger(Callback):
       before a resume).
     - ``on_images(trainer, epoch: int, images: Mapping[str, np.ndarray])``: after the run folder's pictures
       of epoch ``epoch`` were drawn (by :func:`~artifex_core.training.run_training` with pictures on,
-      after the epoch's checkpoint). They are written in the background while training goes on, so the call
-      comes once they are on disk: at the latest at the next epoch's end, or the fit's end (before
-      ``on_fit_end``). ``images`` maps each picture's name (``samples``, ``reconstructions``,
+      after the epoch's checkpoint). When a logger has its own ``on_images``, the pictures being written in
+      the background are joined and handed over at that epoch's end, so ``trainer.step`` is still that
+      epoch's step and the files are on disk. ``images`` maps each picture's name (``samples``, ``reconstructions``,
       ``traversals`` or ``codebook_usage``: the PNG's stem in the run folder) to its pixels as ``uint8``
       ``(H, W, C)``, C 1, 3 or 4. Not called by a bare :class:`~artifex_core.training.Trainer`.
     - ``on_fit_end(trainer, result: FitResult)``: after the last epoch (not when the run fails).

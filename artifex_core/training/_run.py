@@ -229,9 +229,9 @@ class _Pictures(Callback):
 
     Each epoch's pictures are computed by one compiled call (:class:`PicturePainter`) and written by the
     ``writer`` thread while the next epoch trains. The previous epoch's are joined before the next draw and at
-    the end of the fit (a writer's error is raised there): a finished run has its final pictures. The loggers'
-    ``on_images`` gets each epoch's pictures once they are written, at the latest at the next epoch's end or
-    the fit's end.
+    the end of the fit (a writer's error is raised there): a finished run has its final pictures. When a
+    logger has its own ``on_images``, the epoch's pictures are joined and handed to it at that epoch's end, so
+    it logs them at that epoch's step.
     """
 
     def __init__(
@@ -276,7 +276,10 @@ class _Pictures(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self._deliver(trainer)
-        self._submit(trainer.snapshot(), record["epoch"] if _wants_images(trainer) else None)
+        wants = _wants_images(trainer)
+        self._submit(trainer.snapshot(), record["epoch"] if wants else None)
+        if wants:  # loggers log images at the trainer's current step: hand them this epoch's pictures now
+            self._deliver(trainer)
 
     def on_fit_end(self, trainer: Trainer, result: FitResult) -> None:
         self._deliver(trainer)
