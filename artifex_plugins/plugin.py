@@ -45,13 +45,16 @@ _NETWORKS: dict[str, dict[str, tuple[str, str]]] = {
 summary). ``mlp`` is also ``dense``; ``conditional`` is the wrapper of the others."""
 
 _YNN_ALL = "--xla_cpu_experimental_ynn_fusion_type=dot,eltwise,reduce"
+_YNN_REDUCE = "--xla_cpu_experimental_ynn_fusion_type=reduce"
 _XLA_FLAGS: dict[str, dict[str, object]] = {
     "cnn": {"flags": [_YNN_ALL], "jaxlib": ">=0.10.2,<0.11"},
+    "resnet": {"flags": [_YNN_REDUCE], "jaxlib": ">=0.10.2,<0.11"},
 }
 """The XLA:CPU flags measured fastest and correct per network family (``benchmarks/xla_flags.py``,
 docs/benchmarks.md "XLA:CPU flag study"): YNNPACK's fused dot/eltwise/reduce kernels for the CNN encoder and
-decoder; none for the MLPs (slower with them); none for the ResNet yet (one gradient leaf differed by 1.5e-4,
-over the study's 1e-4 tolerance). Applied by ``artifex train`` (:func:`artifex_core.tune_xla`)."""
+decoder; its reduce fusions only for the ResNet (the sets with eltwise moved one gradient leaf by 1.5e-4, over
+the study's 1e-4 tolerance); none for the MLPs (slower with them). Applied by ``artifex train``
+(:func:`artifex_core.tune_xla`)."""
 
 _ACTIVATION_NAMES = f"{_VAE}._activations:ACTIVATION_NAMES"
 """Where the activation names the built-in encoders and decoders take are listed (read without importing)."""

@@ -17,6 +17,7 @@ from artifex_core import _xla_tuning
 from artifex_core._xla_tuning import combine_flags, jaxlib_in_range
 
 YNN = "--xla_cpu_experimental_ynn_fusion_type=dot,eltwise,reduce"
+YNN_REDUCE = "--xla_cpu_experimental_ynn_fusion_type=reduce"
 LOSS_RTOL, GRAD_RTOL = 1e-5, 1e-4  # float32 reassociation bounds, justified in benchmarks/xla_flags.py
 
 
@@ -32,7 +33,8 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("mlp", ()),
         ("cnn", (YNN,)),
-        ("resnet", ()),  # not applied: one gradient leaf over the study's tolerance (docs/benchmarks.md)
+        ("resnet", (YNN_REDUCE,)),
+        ({"encoder": "cnn", "decoder": "resnet"}, (YNN,)),  # one flag's values united
         ({}, ()),  # the default MLP VAE
         ({"model": "vqvae", "encoder": "mlp", "decoder": "mlp"}, ()),
         ({"model": "vae", "encoder": "cnn", "decoder": "cnn"}, (YNN,)),
@@ -185,11 +187,11 @@ def test_train_records_the_choice(tmp_path: Path, args: list[str], env: dict[str
 _GRADS = """
 import json, sys
 import artifex_core
-print(json.dumps(artifex_core.tune_xla("cnn").as_record()), file=sys.stderr)
+print(json.dumps(artifex_core.tune_xla(sys.argv[1]).as_record()), file=sys.stderr)
 import jax, jax.numpy as jnp, numpy as np
 from flax import nnx
 from artifex_core import ModelConfig, create_model
-cfg = ModelConfig(model="vae", input_dim=(28, 28, 1), encoder="cnn", decoder="cnn", hidden_dims=[8, 16], latent_dim=4)
+cfg = ModelConfig(model="vae", input_dim=(28, 28, 1), encoder=sys.argv[1], decoder=sys.argv[1], hidden_dims=[8, 16], latent_dim=4)
 model = create_model(cfg, rngs=nnx.Rngs(0))
 model.train()
 graphdef, params, rest = nnx.split(model, nnx.Param, ...)
@@ -204,13 +206,15 @@ print(json.dumps({"loss": float(loss), "grads": [np.asarray(g, np.float64).ravel
 """
 
 
-def test_automatic_choice_keeps_loss_and_gradients(tmp_path: Path) -> None:
+@pytest.mark.parametrize("family", ["cnn", "resnet"])
+def test_automatic_choice_keeps_loss_and_gradients(tmp_path: Path, family: str) -> None:
     runs = {}
     for name, env in (("tuned", {}), ("default", {XLA_TUNING_ENV: "off"})):
-        proc = subprocess.run([sys.executable, "-c", _GRADS], capture_output=True, text=True, env=_env(**env), timeout=600)
+        proc = subprocess.run([sys.executable, "-c", _GRADS, family], capture_output=True, text=True, env=_env(**env), timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
         record = json.loads(next(ln for ln in proc.stderr.splitlines() if ln.startswith("{")))
         assert record["mode"] == ("auto" if name == "tuned" else "off")
+        assert bool(record["flags"]) == (name == "tuned")  # the tuned run really ran with flags
         runs[name] = json.loads(proc.stdout.strip().splitlines()[-1])
     import numpy as np
 
