@@ -41,7 +41,7 @@ def _recipe(model: str, epochs: int, **parameters: Any) -> dict[str, dict[str, A
 IWAE_RECIPE = _recipe("iwae", 45, k=5)
 MIWAE_RECIPE = _recipe("miwae", 40, num_outer=2, num_inner=3)
 PIWAE_RECIPE = _recipe("piwae", 30, num_outer=2, num_inner=3)
-VAMPPRIOR_RECIPE = _recipe("vampprior", 60, num_pseudo_inputs=128)
+VAMPPRIOR_RECIPE = _recipe("vampprior", 120, num_pseudo_inputs=128)
 HIERARCHICAL_VAE_RECIPE = _recipe("hierarchical_vae", 40, top_latent_dim=16, top_hidden_dims=[128], k=5)
 HIERARCHICAL_VAE_RECIPE["model"]["latent_dim"] = 64
 DIP_VAE_RECIPE = _recipe("dip_vae", 100, dip_type="i", lambda_od=10.0, lambda_d=100.0)
@@ -62,7 +62,7 @@ RECIPE_SUMMARIES: dict[str, str] = {
     "iwae": "Bernoulli MLP IWAE (k=5) on MNIST, 45 epochs",
     "miwae": "Bernoulli MLP MIWAE (M=2, K=3) on MNIST, 40 epochs",
     "piwae": "Bernoulli MLP PIWAE (M=2, K=3) on MNIST, 30 epochs",
-    "vampprior": "Bernoulli MLP VAE with a VampPrior of 128 pseudo-inputs on MNIST, 60 epochs",
+    "vampprior": "Bernoulli MLP VAE with a VampPrior of 128 pseudo-inputs on MNIST, 120 epochs",
     "hierarchical_vae": "Bernoulli MLP two-layer VAE (z1=64, z2=16), IWAE bound k=5, on MNIST, 40 epochs",
     "dip_vae": "Bernoulli MLP DIP-VAE-I (lambda_od=10, lambda_d=100) on MNIST, 100 epochs",
     "info_vae": "Bernoulli MLP InfoVAE (alpha=0, lambda=10, IMQ kernel) on MNIST, 100 epochs",
