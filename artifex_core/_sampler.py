@@ -74,7 +74,7 @@ class Sampler(abc.ABC):
             ...     def __init__(self, scale: float = 1.0) -> None:
             ...         self.scale = scale
             ...     def sample(self, model, n, *, state, seed=0, temperature=1.0, labels=None):
-            ...         raise NotImplementedError
+            ...         return model.sample(n, temperature=self.scale * temperature)
             >>> Tempered(scale=0.5).options()
             {'scale': 0.5}
         """

@@ -14,7 +14,7 @@ Options reach a metric in two ways, both checked against what its ``__init__`` d
 - per-metric options, ``options={"iwae": {"k": 5000}}`` (``--option iwae.k=5000``): an option the metric does
   not declare is an error that lists the ones it does.
 
-:func:`save_evaluation` keeps a report in the run folder as ``evaluation.json`` (atomically), with the
+:func:`save_evaluation` (:mod:`~artifex_core.training._evaluation_file`) keeps a report in the run folder as ``evaluation.json`` (atomically), with the
 arguments that produced it; :func:`read_evaluation` reads it back (``artifex report`` shows it).
 
 Example:
@@ -25,12 +25,8 @@ Example:
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,6 +36,7 @@ from artifex_core.evaluation._metric import EvalData, Metric, metric_options
 from artifex_core.evaluation._progress import progress_scope
 from artifex_core._entry import Entry
 from artifex_core._name_registry import Registry
+from artifex_core.training._evaluation_file import EVALUATION_FILE, json_safe, read_evaluation, save_evaluation
 
 __all__ = [
     "EVALUATION_FILE",
@@ -53,7 +50,6 @@ __all__ = [
     "select_metrics",
 ]
 
-EVALUATION_FILE = "evaluation.json"
 """The file :func:`save_evaluation` writes in the run folder."""
 
 
@@ -331,78 +327,3 @@ def evaluate_run(
     report["failed"] = failed
     report["time_s"] = times
     return report
-
-
-def json_safe(value: Any) -> Any:
-    """Non-finite floats as ``None`` (JSON has no NaN), tuples as lists; everything else as it is.
-
-    Example:
-        >>> json_safe({"a": (1.0, float("inf")), 2: "x"})
-        {'a': [1.0, None], '2': 'x'}
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def save_evaluation(
-    report: Mapping[str, Any], arguments: Mapping[str, Any], *, path: str | Path | None = None
-) -> tuple[dict[str, Any], Path]:
-    """Write ``report`` with the ``arguments`` that made it as the run's ``evaluation.json``, atomically.
-
-    The file holds the report (its ``checkpoint_epoch`` among it), ``arguments``, when it was written and
-    the versions it ran on (:func:`artifex_core.report.provenance`). A crash leaves the previous
-    file whole (:mod:`artifex_core._atomic`).
-
-    Args:
-        report: From :func:`evaluate_run`.
-        arguments: What it was asked: metrics, options, ``k``, ``limit``, ``seed``, ``checkpoint``.
-        path: Where to write (default: ``<run_dir>/evaluation.json``).
-
-    Returns:
-        ``(payload, path)``: what was written (JSON-ready: non-finite numbers as ``None``) and where.
-
-    Raises:
-        OSError: The file cannot be written; the old one is left as it was.
-
-    Example:
-        >>> import tempfile
-        >>> run = tempfile.mkdtemp()
-        >>> payload, where = save_evaluation({"run_dir": run, "metrics": {"x": {"v": float("nan")}}}, {"seed": 0})
-        >>> read_evaluation(run)["metrics"], where.name, payload["arguments"]
-        ({'x': {'v': None}}, 'evaluation.json', {'seed': 0})
-    """
-    from artifex_core._atomic import atomic_write
-    from artifex_core.report._provenance import provenance
-
-    target = Path(path) if path is not None else Path(str(report["run_dir"])) / EVALUATION_FILE
-    payload = json_safe(
-        {
-            **report,
-            "arguments": dict(arguments),
-            "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "provenance": provenance(report.get("model")),
-        }
-    )
-    atomic_write(target, json.dumps(payload, indent=2, allow_nan=False) + "\n")
-    return payload, target
-
-
-def read_evaluation(run_dir: str | Path) -> dict[str, Any] | None:
-    """The run's ``evaluation.json``, or ``None`` when there is none or it is not a JSON object.
-
-    Example:
-        >>> import tempfile
-        >>> read_evaluation(tempfile.mkdtemp()) is None
-        True
-    """
-    target = Path(run_dir) / EVALUATION_FILE
-    try:
-        data = json.loads(target.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

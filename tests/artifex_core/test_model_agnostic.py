@@ -67,7 +67,7 @@ register them; each is spelled once, as the value of its module-level constant, 
 DATA_KEYS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
     ("_buildable.py", "conditional"): (frozenset({"element"}), "the ModelConfig field, as a build problem's path"),
     ("_config.py", "conditional"): (frozenset({"membership", "index"}), "the ModelConfig field, requires_condition's"),
-    ("testing.py", "conditional"): (frozenset({"get"}), "the ModelConfig field in tiny_config's overrides"),
+    ("_conformance.py", "conditional"): (frozenset({"get"}), "the ModelConfig field in tiny_config's overrides"),
     ("training/_plan.py", "conditional"): (frozenset({"get"}), "the ModelConfig field of the planned model data"),
     ("training/_trainer.py", "conditional"): (frozenset({"element"}), "the Trainer keyword, named in an error"),
     ("_introspect.py", "default"): (frozenset({"key"}), "the key of parameter records"),
